@@ -1,0 +1,73 @@
+# WikiSync: one multi-call binary, its ws-* links, man pages, scripts.
+# make; make check; make install [PREFIX=/usr/local] [DESTDIR=]; make clean
+# make deps installs the Debian packages the build and the tests need.
+# make check SANITIZE=1 runs the suite against an ASan+UBSan build.
+
+VERSION	= 0.1.0
+PREFIX	= /usr/local
+BINDIR	= $(PREFIX)/bin
+SBINDIR	= $(PREFIX)/sbin
+MANDIR	= $(PREFIX)/share/man
+SHAREDIR = $(PREFIX)/share/wikisync
+
+CC	= cc
+CFLAGS	= -std=c11 -O2 -g -Wall -Wextra -Werror
+PKGS	= libmd libbsd-overlay libcurl jansson
+PKG_CFLAGS != pkg-config --cflags $(PKGS) 2>/dev/null || echo -DMISSING_DEPS_RUN_MAKE_DEPS
+PKG_LIBS != pkg-config --libs $(PKGS) 2>/dev/null
+CPPFLAGS = -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -Icommon
+
+BUILD	= build
+ifeq ($(SANITIZE),1)
+BUILD	= build-san
+CFLAGS	+= -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	   -fno-sanitize-recover=all
+LDFLAGS	+= -fsanitize=address,undefined
+endif
+
+APPLETS	= conf queue store
+SCRIPTS	=
+MAN1	= man/wikisync.1 $(APPLETS:%=man/ws-%.1) man/ws-testbed.1
+MAN5	= man/wikisync.conf.5
+MAN7	= man/wikisync.7
+
+CMD_SRC	= $(wildcard cmd/*.c)
+COM_SRC	= $(wildcard common/*.c)
+OBJ	= $(CMD_SRC:%.c=$(BUILD)/%.o) $(COM_SRC:%.c=$(BUILD)/%.o)
+HDR	= $(wildcard common/*.h)
+
+all: $(BUILD)/wikisync $(APPLETS:%=$(BUILD)/ws-%)
+
+$(BUILD)/wikisync: $(OBJ)
+	$(CC) $(LDFLAGS) -o $@ $(OBJ) $(PKG_LIBS)
+
+$(BUILD)/%.o: %.c $(HDR) Makefile
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/ws-%: $(BUILD)/wikisync
+	ln -sf wikisync $@
+
+check: all
+	WS_BUILD=$(CURDIR)/$(BUILD) tests/run $(TESTS)
+
+deps:
+	scripts/deps
+
+lint:
+	mandoc -Tlint -Wwarning man/*
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(BUILD)/wikisync $(DESTDIR)$(BINDIR)/wikisync
+	for a in $(APPLETS); do ln -sf wikisync $(DESTDIR)$(BINDIR)/ws-$$a; done
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
+	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all check deps lint install clean

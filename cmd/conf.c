@@ -1,0 +1,123 @@
+/*
+ * conf.c: ws-conf, check the configuration and print it.
+ *
+ * Prints the config as the applets see it (defaults filled in, url
+ * derived, categories without their prefix), or one global value, so
+ * shell scripts such as ws-peerd ask it rather than parse the file.
+ * Passwords are never printed; -p checks that each password file can be
+ * read and is private.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wikisync.h"
+
+static const char usage[] =
+    "[-pqv] [-c file] [-d dir] [spool | report | syslog | hold-after | "
+    "wikis | groups]";
+
+static void
+list(const char *key, char **v, size_t n)
+{
+	size_t i;
+
+	printf("%s = ", key);
+	for (i = 0; i < n; i++)
+		printf("%s%s", i ? ", " : "", v[i]);
+	printf("\n");
+}
+
+static void
+print_all(const struct conf *c, const char *spool)
+{
+	const struct wiki *w;
+	const struct group *g;
+	size_t i;
+
+	printf("# %s\n", c->path ? c->path : "built-in defaults");
+	printf("spool = %s\n", spool);
+	if (c->report)
+		printf("report = %s\n", c->report);
+	printf("syslog = %s\n", c->syslog ? c->syslog : "none");
+	printf("hold-after = %d\n", c->holdafter);
+	for (i = 0; i < c->nwikis; i++) {
+		w = &c->wikis[i];
+		printf("\n[wiki %s]\napi = %s\nurl = %s\nuser = %s\n"
+		    "password-file = %s\n", w->name, w->api, w->url, w->user,
+		    w->passfile);
+		if (w->cafile)
+			printf("ca-file = %s\n", w->cafile);
+		printf("timeout = %ld\n", w->timeout);
+	}
+	for (i = 0; i < c->ngroups; i++) {
+		g = &c->groups[i];
+		printf("\n[group %s]\n", g->name);
+		list("wikis", g->wikis, g->nwikis);
+		if (g->ncategories)
+			list("categories", g->categories, g->ncategories);
+		if (g->npages)
+			list("pages", g->pages, g->npages);
+		printf("history = %s\nconflict = %s\n",
+		    g->history == HISTORY_LATEST ? "latest" : "replay",
+		    g->conflict == CONFLICT_MARKERS ? "markers" : "wiki");
+	}
+}
+
+int
+conf_main(int argc, char *argv[])
+{
+	const struct conf *c;
+	char pw[512], err[512];
+	const char *key;
+	int ch, pflag = 0, bad = 0;
+	size_t i;
+
+	while ((ch = getopt(argc, argv, "+" WS_OPTS "p")) != -1) {
+		if (ch == 'p')
+			pflag = 1;
+		else
+			ws_opt(ch, optarg, usage);
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 1)
+		ws_usage(usage, EX_USAGE);
+	c = ws_conf();
+	if (pflag) {
+		for (i = 0; i < c->nwikis; i++) {
+			if (conf_password(&c->wikis[i], pw, sizeof(pw), err,
+			    sizeof(err)) == -1) {
+				ws_log(LOG_ERR, "wiki %s: %s",
+				    c->wikis[i].name, err);
+				bad = 1;
+			}
+		}
+		explicit_bzero(pw, sizeof(pw));
+		if (bad)
+			return EX_CONFIG;
+	}
+	if (argc == 0) {
+		print_all(c, ws_spool());
+		return 0;
+	}
+	key = argv[0];
+	if (strcmp(key, "spool") == 0)
+		printf("%s\n", ws_spool());
+	else if (strcmp(key, "report") == 0) {
+		if (c->report)
+			printf("%s\n", c->report);
+	} else if (strcmp(key, "syslog") == 0)
+		printf("%s\n", c->syslog ? c->syslog : "none");
+	else if (strcmp(key, "hold-after") == 0)
+		printf("%d\n", c->holdafter);
+	else if (strcmp(key, "wikis") == 0) {
+		for (i = 0; i < c->nwikis; i++)
+			printf("%s\n", c->wikis[i].name);
+	} else if (strcmp(key, "groups") == 0) {
+		for (i = 0; i < c->ngroups; i++)
+			printf("%s\n", c->groups[i].name);
+	} else
+		ws_usage(usage, EX_USAGE);
+	return 0;
+}

@@ -1,0 +1,519 @@
+/*
+ * conf.c: read wikisync.conf(5).
+ *
+ * INI-like: global "key = value" lines, then [wiki NAME] and [group NAME]
+ * sections.  Every error names the file and line and the caller exits 78.
+ * What holds after conf_read() returns a config: every key was known and
+ * given once per section, every wiki has api, url, user and password-file,
+ * every group names at least two configured wikis and something to sync.
+ * Password files are checked when read (conf_password), not here, so an
+ * applet that never logs in does not need to be able to read them.
+ */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wikisync.h"
+
+struct parser {
+	const char	*path;
+	int		 line;
+	char		*err;
+	size_t		 errlen;
+	unsigned	 seen;		/* keys seen in this section */
+};
+
+static int
+fail(struct parser *p, int line, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line > 0)
+		snprintf(p->err, p->errlen, "%s:%d: %s", p->path, line, msg);
+	else
+		snprintf(p->err, p->errlen, "%s: %s", p->path, msg);
+	return -1;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int
+valid_name(const char *s)
+{
+	if (*s == '\0' || *s == '.' || strlen(s) > 32)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr("_.-", *s) == NULL)
+			return 0;
+	return 1;
+}
+
+/* "a, b ,c" into a NULL-less array of trimmed, non-empty strings. */
+static int
+split_list(struct parser *p, const char *val, const char *prefix,
+    char ***out, size_t *nout)
+{
+	char *copy, *tok, *s, *save = NULL;
+	size_t plen = prefix ? strlen(prefix) : 0;
+
+	copy = xstrdup(val);
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		s = trim(tok);
+		if (plen > 0 && strncasecmp(s, prefix, plen) == 0)
+			s = trim(s + plen);
+		if (*s == '\0')
+			continue;
+		*out = xreallocarray(*out, *nout + 1, sizeof(**out));
+		(*out)[(*nout)++] = xstrdup(s);
+	}
+	free(copy);
+	if (*nout == 0)
+		return fail(p, p->line, "empty list");
+	return 0;
+}
+
+static int
+once(struct parser *p, unsigned bit, const char *key)
+{
+	if (p->seen & bit)
+		return fail(p, p->line, "duplicate key \"%s\"", key);
+	p->seen |= bit;
+	return 0;
+}
+
+static int
+global_key(struct parser *p, struct conf *c, const char *key, const char *val)
+{
+	long n;
+
+	if (strcmp(key, "spool") == 0) {
+		if (once(p, 1, key) == -1)
+			return -1;
+		if (val[0] != '/')
+			return fail(p, p->line, "spool must be an absolute path");
+		free(c->spool);
+		c->spool = xstrdup(val);
+	} else if (strcmp(key, "report") == 0) {
+		if (once(p, 2, key) == -1)
+			return -1;
+		if (strchr(val, '@') == NULL || strpbrk(val, " \t<>") != NULL)
+			return fail(p, p->line, "report: not a mail address: %s",
+			    val);
+		c->report = xstrdup(val);
+	} else if (strcmp(key, "syslog") == 0) {
+		if (once(p, 4, key) == -1)
+			return -1;
+		if (strcmp(val, "none") == 0)
+			return 0;
+		if (syslog_facility(val) == -1)
+			return fail(p, p->line, "syslog: unknown facility \"%s\"",
+			    val);
+		c->syslog = xstrdup(val);
+	} else if (strcmp(key, "hold-after") == 0) {
+		if (once(p, 8, key) == -1)
+			return -1;
+		if (parse_long(val, 1, 1000, &n) == -1)
+			return fail(p, p->line,
+			    "hold-after: not a number from 1 to 1000: %s", val);
+		c->holdafter = (int)n;
+	} else
+		return fail(p, p->line, "unknown key \"%s\"", key);
+	return 0;
+}
+
+static int
+wiki_key(struct parser *p, struct wiki *w, const char *key, const char *val)
+{
+	long n;
+
+	if (strcmp(key, "api") == 0) {
+		if (once(p, 1, key) == -1)
+			return -1;
+		if (strncmp(val, "http://", 7) != 0 &&
+		    strncmp(val, "https://", 8) != 0)
+			return fail(p, p->line, "api: not an http(s) URL: %s",
+			    val);
+		w->api = xstrdup(val);
+	} else if (strcmp(key, "url") == 0) {
+		if (once(p, 2, key) == -1)
+			return -1;
+		if (strncmp(val, "http://", 7) != 0 &&
+		    strncmp(val, "https://", 8) != 0)
+			return fail(p, p->line, "url: not an http(s) URL: %s",
+			    val);
+		w->url = xstrdup(val);
+	} else if (strcmp(key, "user") == 0) {
+		if (once(p, 4, key) == -1)
+			return -1;
+		if (strchr(val, '@') == NULL)
+			return fail(p, p->line, "user: not a bot password "
+			    "login (User@botname): %s", val);
+		w->user = xstrdup(val);
+	} else if (strcmp(key, "password-file") == 0) {
+		if (once(p, 8, key) == -1)
+			return -1;
+		w->passfile = xstrdup(val);
+	} else if (strcmp(key, "ca-file") == 0) {
+		if (once(p, 16, key) == -1)
+			return -1;
+		w->cafile = xstrdup(val);
+	} else if (strcmp(key, "timeout") == 0) {
+		if (once(p, 32, key) == -1)
+			return -1;
+		if (parse_long(val, 1, 3600, &n) == -1)
+			return fail(p, p->line,
+			    "timeout: not a number of seconds (1-3600): %s", val);
+		w->timeout = n;
+	} else
+		return fail(p, p->line, "unknown key \"%s\"", key);
+	return 0;
+}
+
+static int
+group_key(struct parser *p, struct group *g, const char *key, const char *val)
+{
+	if (strcmp(key, "wikis") == 0) {
+		if (once(p, 1, key) == -1 ||
+		    split_list(p, val, NULL, &g->wikis, &g->nwikis) == -1)
+			return -1;
+	} else if (strcmp(key, "categories") == 0) {
+		if (once(p, 2, key) == -1 ||
+		    split_list(p, val, "Category:", &g->categories,
+		    &g->ncategories) == -1)
+			return -1;
+	} else if (strcmp(key, "pages") == 0) {
+		if (once(p, 4, key) == -1 ||
+		    split_list(p, val, NULL, &g->pages, &g->npages) == -1)
+			return -1;
+	} else if (strcmp(key, "history") == 0) {
+		if (once(p, 8, key) == -1)
+			return -1;
+		if (strcmp(val, "replay") == 0)
+			g->history = HISTORY_REPLAY;
+		else if (strcmp(val, "latest") == 0)
+			g->history = HISTORY_LATEST;
+		else
+			return fail(p, p->line,
+			    "history: not replay or latest: %s", val);
+	} else if (strcmp(key, "conflict") == 0) {
+		if (once(p, 16, key) == -1)
+			return -1;
+		if (strcmp(val, "wiki") == 0)
+			g->conflict = CONFLICT_WIKI;
+		else if (strcmp(val, "markers") == 0)
+			g->conflict = CONFLICT_MARKERS;
+		else
+			return fail(p, p->line,
+			    "conflict: not wiki or markers: %s", val);
+	} else
+		return fail(p, p->line, "unknown key \"%s\"", key);
+	return 0;
+}
+
+static int
+section(struct parser *p, struct conf *c, char *s, struct wiki **w,
+    struct group **g)
+{
+	char *kind, *name, *end;
+	size_t i;
+
+	if ((end = strchr(s, ']')) == NULL || trim(end + 1)[0] != '\0')
+		return fail(p, p->line, "bad section line");
+	*end = '\0';
+	kind = trim(s + 1);
+	name = kind + strcspn(kind, " \t");
+	if (*name != '\0')
+		*name++ = '\0';
+	name = trim(name);
+	if (strcmp(kind, "wiki") != 0 && strcmp(kind, "group") != 0)
+		return fail(p, p->line, "unknown section \"%s\"", kind);
+	if (!valid_name(name))
+		return fail(p, p->line, "bad %s name \"%s\" (letters, digits, "
+		    "_ . - only)", kind, name);
+	p->seen = 0;
+	*w = NULL;
+	*g = NULL;
+	if (strcmp(kind, "wiki") == 0) {
+		for (i = 0; i < c->nwikis; i++)
+			if (strcmp(c->wikis[i].name, name) == 0)
+				return fail(p, p->line,
+				    "wiki \"%s\" defined twice", name);
+		c->wikis = xreallocarray(c->wikis, c->nwikis + 1,
+		    sizeof(*c->wikis));
+		*w = &c->wikis[c->nwikis++];
+		memset(*w, 0, sizeof(**w));
+		(*w)->name = xstrdup(name);
+		(*w)->timeout = 30;
+		(*w)->line = p->line;
+	} else {
+		for (i = 0; i < c->ngroups; i++)
+			if (strcmp(c->groups[i].name, name) == 0)
+				return fail(p, p->line,
+				    "group \"%s\" defined twice", name);
+		c->groups = xreallocarray(c->groups, c->ngroups + 1,
+		    sizeof(*c->groups));
+		*g = &c->groups[c->ngroups++];
+		memset(*g, 0, sizeof(**g));
+		(*g)->name = xstrdup(name);
+		(*g)->line = p->line;
+	}
+	return 0;
+}
+
+static int
+check(struct parser *p, struct conf *c)
+{
+	struct wiki *w;
+	struct group *g;
+	size_t i, j, k, n;
+
+	for (i = 0; i < c->nwikis; i++) {
+		w = &c->wikis[i];
+		if (w->api == NULL)
+			return fail(p, w->line, "wiki %s: no api", w->name);
+		if (w->user == NULL)
+			return fail(p, w->line, "wiki %s: no user", w->name);
+		if (w->passfile == NULL)
+			return fail(p, w->line, "wiki %s: no password-file",
+			    w->name);
+		if (w->url == NULL) {
+			n = strlen(w->api);
+			if (n < 7 || strcmp(w->api + n - 7, "api.php") != 0)
+				return fail(p, w->line, "wiki %s: no url, and "
+				    "api does not end in api.php", w->name);
+			w->url = xcalloc(1, n + 3);
+			memcpy(w->url, w->api, n - 7);
+			strlcat(w->url, "index.php", n + 3);
+		}
+	}
+	for (i = 0; i < c->ngroups; i++) {
+		g = &c->groups[i];
+		if (g->nwikis < 2)
+			return fail(p, g->line, "group %s: needs two wikis or "
+			    "more", g->name);
+		if (g->ncategories == 0 && g->npages == 0)
+			return fail(p, g->line, "group %s: no categories or "
+			    "pages", g->name);
+		for (j = 0; j < g->nwikis; j++) {
+			if (conf_wiki(c, g->wikis[j]) == NULL)
+				return fail(p, g->line, "group %s: unknown "
+				    "wiki \"%s\"", g->name, g->wikis[j]);
+			for (k = 0; k < j; k++)
+				if (strcmp(g->wikis[j], g->wikis[k]) == 0)
+					return fail(p, g->line, "group %s: "
+					    "wiki \"%s\" named twice", g->name,
+					    g->wikis[j]);
+		}
+	}
+	return 0;
+}
+
+static int
+parse(struct parser *p, struct conf *c, FILE *fp)
+{
+	char *buf = NULL, *s, *eq, *key, *val;
+	size_t cap = 0;
+	ssize_t n;
+	struct wiki *w = NULL;
+	struct group *g = NULL;
+	int r = 0;
+
+	while (r == 0 && (n = getline(&buf, &cap, fp)) != -1) {
+		p->line++;
+		if (memchr(buf, '\0', (size_t)n) != NULL) {
+			r = fail(p, p->line, "NUL byte");
+			break;
+		}
+		s = trim(buf);
+		if (*s == '\0' || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			r = section(p, c, s, &w, &g);
+			continue;
+		}
+		if ((eq = strchr(s, '=')) == NULL) {
+			r = fail(p, p->line, "expected key = value");
+			continue;
+		}
+		*eq = '\0';
+		key = trim(s);
+		val = trim(eq + 1);
+		if (*val == '\0')
+			r = fail(p, p->line, "no value for \"%s\"", key);
+		else if (w != NULL)
+			r = wiki_key(p, w, key, val);
+		else if (g != NULL)
+			r = group_key(p, g, key, val);
+		else
+			r = global_key(p, c, key, val);
+	}
+	free(buf);
+	if (r == 0 && ferror(fp))
+		r = fail(p, 0, "%s", strerror(errno));
+	if (r == 0)
+		r = check(p, c);
+	return r;
+}
+
+/*
+ * Read the config at path (NULL: the built-in defaults).  On error NULL,
+ * errno set (ENOENT for a missing file) and the message in err.
+ */
+struct conf *
+conf_read(const char *path, char *err, size_t errlen)
+{
+	struct parser p = { path, 0, err, errlen, 0 };
+	struct conf *c;
+	FILE *fp;
+	int e;
+
+	c = xcalloc(1, sizeof(*c));
+	c->spool = xstrdup(DEFAULT_SPOOL);
+	c->holdafter = 20;
+	if (path == NULL)
+		return c;
+	if ((fp = fopen(path, "re")) == NULL) {
+		e = errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		conf_free(c);
+		errno = e;
+		return NULL;
+	}
+	c->path = xstrdup(path);
+	if (parse(&p, c, fp) == -1) {
+		fclose(fp);
+		conf_free(c);
+		errno = EINVAL;
+		return NULL;
+	}
+	fclose(fp);
+	return c;
+}
+
+static void
+free_list(char **v, size_t n)
+{
+	while (n > 0)
+		free(v[--n]);
+	free(v);
+}
+
+void
+conf_free(struct conf *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nwikis; i++) {
+		free(c->wikis[i].name);
+		free(c->wikis[i].api);
+		free(c->wikis[i].url);
+		free(c->wikis[i].user);
+		free(c->wikis[i].passfile);
+		free(c->wikis[i].cafile);
+	}
+	for (i = 0; i < c->ngroups; i++) {
+		free(c->groups[i].name);
+		free_list(c->groups[i].wikis, c->groups[i].nwikis);
+		free_list(c->groups[i].categories, c->groups[i].ncategories);
+		free_list(c->groups[i].pages, c->groups[i].npages);
+	}
+	free(c->wikis);
+	free(c->groups);
+	free(c->path);
+	free(c->spool);
+	free(c->report);
+	free(c->syslog);
+	free(c);
+}
+
+const struct wiki *
+conf_wiki(const struct conf *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nwikis; i++)
+		if (strcmp(c->wikis[i].name, name) == 0)
+			return &c->wikis[i];
+	return NULL;
+}
+
+const struct group *
+conf_group(const struct conf *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->ngroups; i++)
+		if (strcmp(c->groups[i].name, name) == 0)
+			return &c->groups[i];
+	return NULL;
+}
+
+/*
+ * The wiki's bot password: the first line of its password-file, which
+ * must be a regular file that neither group nor others can read.
+ */
+int
+conf_password(const struct wiki *w, char *buf, size_t len, char *err,
+    size_t errlen)
+{
+	struct stat st;
+	ssize_t n;
+	char *nl;
+	int fd;
+
+	if ((fd = open(w->passfile, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		snprintf(err, errlen, "%s: %s", w->passfile, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", w->passfile);
+		close(fd);
+		return -1;
+	}
+	if (st.st_mode & 077) {
+		snprintf(err, errlen, "%s: mode %04o lets group or others read it; "
+		    "refusing it: chmod 600 %s", w->passfile,
+		    (unsigned)(st.st_mode & 07777), w->passfile);
+		close(fd);
+		return -1;
+	}
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n == -1) {
+		snprintf(err, errlen, "%s: %s", w->passfile, strerror(errno));
+		return -1;
+	}
+	buf[n] = '\0';
+	if ((nl = strpbrk(buf, "\r\n")) != NULL)
+		*nl = '\0';
+	if (buf[0] == '\0') {
+		snprintf(err, errlen, "%s: empty", w->passfile);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,101 @@
+/*
+ * opt.c: the options every applet shares and where they lead.
+ *
+ * -c FILE, else $WIKISYNC_CONF, else /etc/wikisync/wikisync.conf.
+ * -d DIR, else $WIKISYNC_SPOOL, else the config's spool, else
+ * /var/spool/wikisync.  A config named by -c or the environment must
+ * exist; the default one may be absent, and then the defaults hold.
+ * Config errors exit 78 (EX_CONFIG) naming file and line.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "wikisync.h"
+
+struct wsopt wsopt;
+
+static struct conf *conf;
+
+int
+ws_opt(int ch, const char *arg, const char *usage)
+{
+	switch (ch) {
+	case 'c':
+		wsopt.conf = arg;
+		break;
+	case 'd':
+		wsopt.spool = arg;
+		break;
+	case 'q':
+		wsopt.quiet = 1;
+		break;
+	case 'v':
+		wsopt.verbose++;
+		break;
+	case 'h':
+		ws_usage(usage, 0);
+	default:
+		ws_usage(usage, EX_USAGE);
+	}
+	return 0;
+}
+
+/* Usage text, one or more lines, each a SYNOPSIS line of the man page. */
+void
+ws_usage(const char *text, int ex)
+{
+	FILE *fp = ex == 0 ? stdout : stderr;
+	const char *p, *nl;
+	int first = 1;
+
+	for (p = text; *p != '\0'; p = nl + (*nl != '\0')) {
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			nl = p + strlen(p);
+		fprintf(fp, "%s %s %.*s\n", first ? "usage:" : "      ",
+		    getprogname(), (int)(nl - p), p);
+		first = 0;
+	}
+	exit(ex);
+}
+
+const struct conf *
+ws_conf(void)
+{
+	const char *path = wsopt.conf;
+	char errbuf[512];
+	int required = 1;
+
+	if (conf != NULL)
+		return conf;
+	if (path == NULL)
+		path = getenv("WIKISYNC_CONF");
+	if (path == NULL || *path == '\0') {
+		path = DEFAULT_CONF;
+		required = 0;
+	}
+	conf = conf_read(path, errbuf, sizeof(errbuf));
+	if (conf == NULL && (required || errno != ENOENT))
+		diex(EX_CONFIG, "%s", errbuf);
+	if (conf == NULL)
+		conf = conf_read(NULL, errbuf, sizeof(errbuf));
+	if (conf == NULL)
+		diex(EX_CONFIG, "%s", errbuf);
+	ws_syslog_open(conf->syslog);
+	return conf;
+}
+
+const char *
+ws_spool(void)
+{
+	const char *s;
+
+	if (wsopt.spool != NULL)
+		return wsopt.spool;
+	if ((s = getenv("WIKISYNC_SPOOL")) != NULL && *s != '\0')
+		return s;
+	return ws_conf()->spool;
+}

@@ -1,0 +1,402 @@
+/*
+ * spool.c: the job queue, spool/queue/{tmp,new,cur,hold}.
+ *
+ * A job is a file of key=value lines named by its id, which begins with
+ * the fixed-width time it was made, so names sort by age.  Invariants:
+ * - a job is in exactly one of new/, cur/, hold/ at every instant: it only
+ *   ever moves by rename(2) between them, never by copy;
+ * - its content is only ever replaced whole (written in tmp/, fsynced,
+ *   renamed over the old file, directory fsynced);
+ * - in new/, a job's mtime is the time it is due (defer sets it ahead),
+ *   so choosing the next job needs a stat, not a read;
+ * - every change to a job that exists (set, take, defer, hold, release,
+ *   done, recover) happens under an exclusive flock on queue/lock, so no
+ *   two writers race on one job; adding a job needs no lock, since a new
+ *   id is put in place with RENAME_NOREPLACE.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "wikisync.h"
+
+#define JOB_MAX	(64 * 1024)
+
+const char *const jobstate_name[Q_NSTATE] = { "new", "cur", "hold" };
+
+static int
+opendir_at(int at, const char *name, int create)
+{
+	int fd;
+
+	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1 && errno == ENOENT && create) {
+		if (mkdirat(at, name, 0750) == -1 && errno != EEXIST)
+			return -1;
+		fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
+	return fd;
+}
+
+/*
+ * Open the spool at path.  The spool directory itself must exist (a
+ * missing spool is the operator's to fix, and a temporary failure for
+ * the caller); the queue's directories are made when missing.
+ */
+int
+spool_open(struct spool *sp, const char *path)
+{
+	int q, i;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->root = sp->tmp = sp->lockfd = -1;
+	for (i = 0; i < Q_NSTATE; i++)
+		sp->dir[i] = -1;
+	if ((sp->root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	sp->path = xstrdup(path);
+	if ((q = opendir_at(sp->root, "queue", 1)) == -1)
+		goto fail;
+	sp->tmp = opendir_at(q, "tmp", 1);
+	for (i = 0; i < Q_NSTATE && sp->tmp != -1; i++)
+		if ((sp->dir[i] = opendir_at(q, jobstate_name[i], 1)) == -1)
+			break;
+	if (sp->tmp == -1 || i < Q_NSTATE) {
+		close(q);
+		goto fail;
+	}
+	sp->lockfd = openat(q, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	close(q);
+	if (sp->lockfd == -1)
+		goto fail;
+	return 0;
+fail:
+	spool_close(sp);
+	return -1;
+}
+
+void
+spool_close(struct spool *sp)
+{
+	int i, e = errno;
+
+	if (sp->root != -1)
+		close(sp->root);
+	if (sp->tmp != -1)
+		close(sp->tmp);
+	for (i = 0; i < Q_NSTATE; i++)
+		if (sp->dir[i] != -1)
+			close(sp->dir[i]);
+	if (sp->lockfd != -1)
+		close(sp->lockfd);
+	free(sp->path);
+	sp->path = NULL;
+	sp->root = sp->tmp = sp->lockfd = -1;
+	errno = e;
+}
+
+int
+spool_lock(struct spool *sp)
+{
+	while (flock(sp->lockfd, LOCK_EX) == -1)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+void
+spool_unlock(struct spool *sp)
+{
+	flock(sp->lockfd, LOCK_UN);
+}
+
+int
+job_id_valid(const char *id)
+{
+	size_t n = strlen(id), i;
+
+	if (n < 20 || n >= sizeof(((struct job *)0)->id))
+		return 0;
+	for (i = 0; i < 10; i++)
+		if (!isdigit((unsigned char)id[i]))
+			return 0;
+	for (; i < n; i++)
+		if (!isxdigit((unsigned char)id[i]) && id[i] != '.')
+			return 0;
+	return 1;
+}
+
+int
+job_key_valid(const char *k)
+{
+	if (*k == '\0' || strlen(k) > 128)
+		return 0;
+	for (; *k != '\0'; k++)
+		if (!isalnum((unsigned char)*k) && strchr("._-", *k) == NULL)
+			return 0;
+	return 1;
+}
+
+int
+job_val_valid(const char *v)
+{
+	return strpbrk(v, "\r\n") == NULL && strlen(v) < 8192;
+}
+
+static int
+cmpstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The ids in one state directory, oldest first. */
+int
+spool_ids(struct spool *sp, enum jobstate st, char ***ids, size_t *n)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	*ids = NULL;
+	*n = 0;
+	if ((fd = dup(sp->dir[st])) == -1)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		if (!job_id_valid(de->d_name))
+			continue;
+		*ids = xreallocarray(*ids, *n + 1, sizeof(**ids));
+		(*ids)[(*n)++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (*n > 1)
+		qsort(*ids, *n, sizeof(**ids), cmpstr);
+	return 0;
+}
+
+void
+spool_ids_free(char **ids, size_t n)
+{
+	while (n > 0)
+		free(ids[--n]);
+	free(ids);
+}
+
+static int
+parse_job(struct job *j, char *buf, size_t len)
+{
+	char *line, *nl, *eq, *end = buf + len;
+
+	for (line = buf; line < end; line = nl + 1) {
+		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
+			nl = end;
+		*nl = '\0';
+		if (*line == '\0' || *line == '#')
+			continue;
+		if ((eq = strchr(line, '=')) == NULL) {
+			errno = EINVAL;
+			return -1;
+		}
+		*eq = '\0';
+		job_set(j, line, eq + 1);
+	}
+	return 0;
+}
+
+/* Find job id in any state and read it. */
+int
+job_load(struct spool *sp, const char *id, struct job *j)
+{
+	struct stat st;
+	size_t len;
+	char *buf;
+	int fd = -1, i, e;
+
+	memset(j, 0, sizeof(*j));
+	if (!job_id_valid(id)) {
+		errno = EINVAL;
+		return -1;
+	}
+	strlcpy(j->id, id, sizeof(j->id));
+	for (i = 0; i < Q_NSTATE; i++) {
+		fd = openat(sp->dir[i], id, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd != -1 || errno != ENOENT)
+			break;
+	}
+	if (fd == -1)
+		return -1;
+	j->state = (enum jobstate)i;
+	if (fstat(fd, &st) == -1 ||
+	    (buf = read_all(fd, JOB_MAX, &len)) == NULL) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	close(fd);
+	j->mtime = st.st_mtim;
+	j->ctime = st.st_ctim;
+	if (memchr(buf, '\0', len) != NULL || parse_job(j, buf, len) == -1) {
+		free(buf);
+		job_free(j);
+		errno = EINVAL;
+		return -1;
+	}
+	free(buf);
+	return 0;
+}
+
+void
+job_free(struct job *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->n; i++) {
+		free(j->key[i]);
+		free(j->val[i]);
+	}
+	free(j->key);
+	free(j->val);
+	j->key = j->val = NULL;
+	j->n = 0;
+}
+
+const char *
+job_get(const struct job *j, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < j->n; i++)
+		if (strcmp(j->key[i], key) == 0)
+			return j->val[i];
+	return NULL;
+}
+
+void
+job_set(struct job *j, const char *key, const char *val)
+{
+	size_t i;
+
+	for (i = 0; i < j->n; i++)
+		if (strcmp(j->key[i], key) == 0) {
+			free(j->val[i]);
+			j->val[i] = xstrdup(val);
+			return;
+		}
+	j->key = xreallocarray(j->key, j->n + 1, sizeof(*j->key));
+	j->val = xreallocarray(j->val, j->n + 1, sizeof(*j->val));
+	j->key[j->n] = xstrdup(key);
+	j->val[j->n++] = xstrdup(val);
+}
+
+void
+job_unset(struct job *j, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < j->n; i++)
+		if (strcmp(j->key[i], key) == 0) {
+			free(j->key[i]);
+			free(j->val[i]);
+			memmove(&j->key[i], &j->key[i + 1],
+			    (j->n - i - 1) * sizeof(*j->key));
+			memmove(&j->val[i], &j->val[i + 1],
+			    (j->n - i - 1) * sizeof(*j->val));
+			j->n--;
+			return;
+		}
+}
+
+/* Write the job's lines into a new file in tmp/, mtime set to due. */
+static int
+write_tmp(struct spool *sp, struct job *j, int dstdir, time_t due,
+    struct afile *af, int flags)
+{
+	struct timespec ts[2];
+	size_t i;
+
+	if (afile_open(af, sp->tmp, dstdir, j->id, 0640, flags) == -1)
+		return -1;
+	for (i = 0; i < j->n; i++)
+		fprintf(af->fp, "%s=%s\n", j->key[i], j->val[i]);
+	if (due > 0) {
+		ts[0].tv_sec = ts[1].tv_sec = due;
+		ts[0].tv_nsec = ts[1].tv_nsec = 0;
+		if (fflush(af->fp) == EOF ||
+		    futimens(fileno(af->fp), ts) == -1) {
+			afile_abort(af);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A new job in new/, due now; fills in j->id. */
+int
+job_add(struct spool *sp, struct job *j)
+{
+	struct afile af;
+	struct timeval tv;
+	int tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		gettimeofday(&tv, NULL);
+		snprintf(j->id, sizeof(j->id), "%010lld.%06ld.%d.%04x",
+		    (long long)tv.tv_sec, (long)tv.tv_usec, (int)getpid(),
+		    arc4random() & 0xffff);
+		if (write_tmp(sp, j, sp->dir[Q_NEW], 0, &af, AF_NOREPLACE) == -1)
+			return -1;
+		if (afile_commit(&af) == 0) {
+			j->state = Q_NEW;
+			return 0;
+		}
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
+/*
+ * Replace the job's file with its fields (mtime due, 0: now), then move it
+ * to state st.  The caller holds the lock.  A crash between the two steps
+ * leaves the updated job in its old state, never in two.
+ */
+int
+job_save(struct spool *sp, struct job *j, enum jobstate st, time_t due)
+{
+	struct afile af;
+
+	if (write_tmp(sp, j, sp->dir[j->state], due, &af, 0) == -1 ||
+	    afile_commit(&af) == -1)
+		return -1;
+	if (st == j->state)
+		return 0;
+	if (renameat2(sp->dir[j->state], j->id, sp->dir[st], j->id,
+	    RENAME_NOREPLACE) == -1)
+		return -1;
+	if (fsync_dir(sp->dir[st]) == -1 || fsync_dir(sp->dir[j->state]) == -1)
+		return -1;
+	j->state = st;
+	return 0;
+}
+
+int
+job_remove(struct spool *sp, struct job *j)
+{
+	if (unlinkat(sp->dir[j->state], j->id, 0) == -1)
+		return -1;
+	return fsync_dir(sp->dir[j->state]);
+}
