@@ -27,7 +27,7 @@ endif
 
 APPLETS	= conf queue store
 SCRIPTS	=
-MAN1	= man/wikisync.1 $(APPLETS:%=man/ws-%.1) man/ws-testbed.1
+MAN1	= man/wikisync.1 $(APPLETS:%=man/ws-%.1)
 MAN5	= man/wikisync.conf.5
 MAN7	= man/wikisync.7
 
@@ -48,7 +48,11 @@ $(BUILD)/%.o: %.c $(HDR) Makefile
 $(BUILD)/ws-%: $(BUILD)/wikisync
 	ln -sf wikisync $@
 
-check: all
+# check installs what is missing first (quick when nothing is), then
+# builds in a sub-make so pkg-config sees the new packages.
+check:
+	scripts/deps
+	$(MAKE) all
 	WS_BUILD=$(CURDIR)/$(BUILD) tests/run $(TESTS)
 
 deps:

@@ -1,0 +1,189 @@
+#!/usr/bin/env bats
+# wikisync.conf(5) as ws-conf reads it: defaults, precedence, every kind of
+# error named by file and line with exit 78, private password files.
+
+load helper
+
+two_wikis() {
+	write_conf <<EOF
+# two wikis, one group
+spool = $BATS_TEST_TMPDIR/spool
+report = ops@example.org
+syslog = local3
+
+[wiki alpha]
+api = http://127.0.0.1:8001/w/api.php
+user = Peerd@wikisync
+password-file = $BATS_TEST_TMPDIR/pw
+timeout = 12
+
+[wiki beta]
+api = https://beta.example.org/api.php
+url = https://beta.example.org/wiki/index.php
+user = Peerd@wikisync
+password-file = $BATS_TEST_TMPDIR/pw
+
+[group docs]
+wikis = alpha, beta
+categories = Category:Docs, Manuals
+history = latest
+EOF
+}
+
+@test "a valid config is printed as the applets see it" {
+	two_wikis
+	run --separate-stderr ws-conf
+	assert_status 0
+	[ -z "$stderr" ]
+	[[ "$output" == *"url = http://127.0.0.1:8001/w/index.php"* ]]
+	[[ "$output" == *"url = https://beta.example.org/wiki/index.php"* ]]
+	[[ "$output" == *"categories = Docs, Manuals"* ]]
+	[[ "$output" == *"history = latest"* ]]
+	[[ "$output" == *"conflict = wiki"* ]]
+	[[ "$output" == *"timeout = 12"* ]]
+	[[ "$output" == *"timeout = 30"* ]]
+	[[ "$output" == *"hold-after = 20"* ]]
+	run ws-conf wikis
+	[ "$output" = "$(printf 'alpha\nbeta')" ]
+	run ws-conf groups
+	[ "$output" = docs ]
+	run ws-conf report
+	[ "$output" = ops@example.org ]
+}
+
+@test "spool: -d beats the environment beats the config beats the default" {
+	two_wikis
+	run ws-conf -d /x spool
+	[ "$output" = /x ]
+	run ws-conf spool
+	[ "$output" = "$SPOOL" ]
+	unset WIKISYNC_SPOOL
+	run ws-conf spool
+	[ "$output" = "$BATS_TEST_TMPDIR/spool" ]
+	printf '# nothing\n' >"$WIKISYNC_CONF"
+	run ws-conf spool
+	[ "$output" = /var/spool/wikisync ]
+}
+
+@test "-c beats the environment; the default config may be absent" {
+	two_wikis
+	cp "$WIKISYNC_CONF" "$BATS_TEST_TMPDIR/other.conf"
+	printf 'hold-after = 3\n' >"$WIKISYNC_CONF"
+	run ws-conf -c "$BATS_TEST_TMPDIR/other.conf" hold-after
+	[ "$output" = 20 ]
+	run ws-conf hold-after
+	[ "$output" = 3 ]
+	# the machine running the tests has no /etc/wikisync/wikisync.conf
+	[ ! -e /etc/wikisync/wikisync.conf ]
+	WIKISYNC_CONF= run --separate-stderr ws-conf
+	assert_status 0
+	[[ "$output" == "# built-in defaults"* ]]
+}
+
+@test "a config named but missing exits 78" {
+	run --separate-stderr ws-conf -c "$BATS_TEST_TMPDIR/nope.conf"
+	assert_status 78
+	[ "$stderr" = "ws-conf: $BATS_TEST_TMPDIR/nope.conf: No such file or directory" ]
+}
+
+conf_error() {	# line message, config on stdin
+	write_conf
+	run --separate-stderr ws-conf
+	assert_status 78
+	[ -z "$output" ]
+	[ "$stderr" = "ws-conf: $WIKISYNC_CONF:$1: $2" ]
+}
+
+@test "an unknown key is named with file and line, exit 78" {
+	printf 'spool = /tmp\n\nfoo = bar\n' | conf_error 3 'unknown key "foo"'
+}
+
+@test "an unknown key inside a section is named with its line" {
+	printf '[wiki a]\napi = http://h/api.php\nuser = U@b\npassword-file = /p\ncolour = red\n' |
+	    conf_error 5 'unknown key "colour"'
+}
+
+@test "a key given twice is an error" {
+	printf '[wiki a]\napi = http://h/api.php\napi = http://i/api.php\n' |
+	    conf_error 3 'duplicate key "api"'
+}
+
+@test "a line that is not key = value is an error" {
+	printf 'spool /tmp\n' | conf_error 1 'expected key = value'
+}
+
+@test "an unknown section is an error" {
+	printf '# x\n[farm a]\n' | conf_error 2 'unknown section "farm"'
+}
+
+@test "a wiki name that could escape a directory is refused" {
+	printf '[wiki ../x]\n' | conf_error 1 'bad wiki name "../x" (letters, digits, _ . - only)'
+}
+
+@test "a wiki without api is named at its section line" {
+	printf 'syslog = none\n[wiki a]\nuser = U@b\npassword-file = /p\n' |
+	    conf_error 2 'wiki a: no api'
+}
+
+@test "api must be http(s) and url derivable" {
+	printf '[wiki a]\napi = ftp://h/api.php\n' |
+	    conf_error 2 'api: not an http(s) URL: ftp://h/api.php'
+	printf '[wiki a]\napi = http://h/rest\nuser = U@b\npassword-file = /p\n' |
+	    conf_error 1 'wiki a: no url, and api does not end in api.php'
+}
+
+@test "a user that is not a bot password login is refused" {
+	printf '[wiki a]\napi = http://h/api.php\nuser = Peerd\n' |
+	    conf_error 3 'user: not a bot password login (User@botname): Peerd'
+}
+
+@test "a group naming an unknown wiki is an error at its line" {
+	printf '[wiki a]\napi = http://h/api.php\nuser = U@b\npassword-file = /p\n[group g]\nwikis = a, zz\ncategories = C\n' |
+	    conf_error 5 'group g: unknown wiki "zz"'
+}
+
+@test "a group needs two wikis and something to sync" {
+	printf '[wiki a]\napi = http://h/api.php\nuser = U@b\npassword-file = /p\n[group g]\nwikis = a\ncategories = C\n' |
+	    conf_error 5 'group g: needs two wikis or more'
+	printf '[wiki a]\napi = http://h/api.php\nuser = U@b\npassword-file = /p\n[wiki b]\napi = http://i/api.php\nuser = U@b\npassword-file = /p\n[group g]\nwikis = a, b\n' |
+	    conf_error 9 'group g: no categories or pages'
+}
+
+@test "bad values: history, conflict, timeout, syslog, hold-after, spool" {
+	printf '[group g]\nhistory = all\n' | conf_error 2 'history: not replay or latest: all'
+	printf '[group g]\nconflict = ours\n' | conf_error 2 'conflict: not wiki or markers: ours'
+	printf '[wiki a]\ntimeout = 0\n' | conf_error 2 'timeout: not a number of seconds (1-3600): 0'
+	printf 'syslog = kern9\n' | conf_error 1 'syslog: unknown facility "kern9"'
+	printf 'hold-after = many\n' | conf_error 1 'hold-after: not a number from 1 to 1000: many'
+	printf 'spool = var/spool\n' | conf_error 1 'spool must be an absolute path'
+}
+
+@test "a password file readable by group or others is refused, exit 78" {
+	two_wikis
+	chmod 644 "$BATS_TEST_TMPDIR/pw"
+	run --separate-stderr ws-conf -p
+	assert_status 78
+	[[ "$stderr" == *"ws-conf: wiki alpha: $BATS_TEST_TMPDIR/pw: mode 0644 lets group or others read it; refusing it: chmod 600 $BATS_TEST_TMPDIR/pw"* ]]
+	chmod 640 "$BATS_TEST_TMPDIR/pw"
+	run ws-conf -p
+	assert_status 78
+	chmod 600 "$BATS_TEST_TMPDIR/pw"
+	run --separate-stderr ws-conf -p spool
+	assert_status 0
+	[ "$output" = "$SPOOL" ]
+}
+
+@test "a missing password file is reported by ws-conf -p" {
+	two_wikis
+	rm "$BATS_TEST_TMPDIR/pw"
+	run --separate-stderr ws-conf -p
+	assert_status 78
+	[[ "$stderr" == *"wiki alpha: $BATS_TEST_TMPDIR/pw: No such file or directory"* ]]
+}
+
+@test "the password never appears in ws-conf's output" {
+	two_wikis
+	run ws-conf -p
+	assert_status 0
+	[[ "$output" != *botpassword* ]]
+}

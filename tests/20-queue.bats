@@ -1,0 +1,269 @@
+#!/usr/bin/env bats
+# ws-queue: adding, taking, leases, backoff and hold, fields, waiting.
+
+load helper
+
+now() { date +%s; }
+
+@test "add prints an id that sorts by time; ls shows the job" {
+	run --separate-stderr ws-queue add alpha "Main Page" oldid=5
+	assert_status 0
+	[ -z "$stderr" ]
+	id1=$output
+	[[ "$id1" =~ ^[0-9]{10}\.[0-9]{6}\.[0-9]+\.[0-9a-f]{4}$ ]]
+	id2=$(ws-queue add beta "Other")
+	[[ "$id1" < "$id2" ]]
+	[ -f "$SPOOL/queue/new/$id1" ]
+	run ws-queue ls
+	assert_status 0
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[0]}" == "new	$id1	alpha	Main Page	0	"* ]]
+	[[ "${lines[1]}" == "new	$id2	beta	Other	0	"* ]]
+	run ws-queue get "$id1" oldid
+	[ "$output" = 5 ]
+}
+
+@test "take claims the oldest due job once; exit 1 when none is due" {
+	id1=$(ws-queue add alpha A)
+	id2=$(ws-queue add alpha B)
+	run --separate-stderr ws-queue take
+	assert_status 0
+	[ "$output" = "$SPOOL/queue/cur/$id1" ]
+	grep -q '^owner=[0-9]*@' "$output"
+	lease=$(ws-queue get "$id1" lease)
+	[ "$lease" -ge $(( $(now) + 890 )) ] && [ "$lease" -le $(( $(now) + 901 )) ]
+	run ws-queue take
+	[ "$output" = "$SPOOL/queue/cur/$id2" ]
+	run --separate-stderr ws-queue take
+	assert_status 1
+	[ -z "$output" ] && [ -z "$stderr" ]
+}
+
+@test "done removes the job; a job named by path works too" {
+	ws-queue add alpha A >/dev/null
+	p=$(ws-queue take)
+	run ws-queue done "$p"
+	assert_status 0
+	[ ! -e "$p" ]
+	run --separate-stderr ws-queue done "$p"
+	assert_status 65
+	[[ "$stderr" == *": no such job" ]]
+}
+
+@test "defer backs off from 10 s, doubling, capped at an hour" {
+	printf 'hold-after = 100\n' >"$WIKISYNC_CONF"
+	id=$(ws-queue add alpha A)
+	want=(10 20 40 80 160 320 640 1280 2560 3600 3600)
+	for i in "${!want[@]}"; do
+		touch -d @0 "$SPOOL/queue/new/$id"	# due: let take have it
+		[ "$(ws-queue take)" = "$SPOOL/queue/cur/$id" ]
+		t0=$(now)
+		run ws-queue defer "$id" "try $i"
+		t1=$(now)
+		assert_status 0
+		next=$(ws-queue get "$id" next)
+		[ "$next" -ge $((t0 + want[i])) ] && [ "$next" -le $((t1 + want[i])) ] ||
+		    { echo "attempt $((i + 1)): delay $((next - t0)), want ${want[i]}"; false; }
+		[ "$(stat -c %Y "$SPOOL/queue/new/$id")" = "$next" ]
+		[ "$(ws-queue get "$id" attempts)" = $((i + 1)) ]
+		[ "$(ws-queue get "$id" error)" = "try $i" ]
+		run ws-queue take
+		assert_status 1	# not due yet
+	done
+}
+
+@test "a deferred job waits, listed only with -a, counted as waiting" {
+	id=$(ws-queue add alpha A)
+	ws-queue take >/dev/null
+	ws-queue defer "$id" "connection refused"
+	run ws-queue ls
+	[ -z "$output" ]
+	run ws-queue ls -a
+	[[ "$output" == "wait	$id	alpha	A	1	"*"	connection refused" ]]
+	run ws-queue stats
+	[[ "$output" == *"due 0"* && "$output" == *"waiting 1"* ]]
+}
+
+@test "after hold-after attempts a job is held, visible, until released" {
+	printf 'hold-after = 3\n' >"$WIKISYNC_CONF"
+	id=$(ws-queue add alpha A)
+	for i in 1 2 3; do
+		touch -d @0 "$SPOOL/queue/new/$id"
+		ws-queue take >/dev/null
+		ws-queue defer "$id" "HTTP 503"
+	done
+	[ -f "$SPOOL/queue/hold/$id" ]
+	[ "$(ws-queue get "$id" state)" = hold ]
+	[ "$(ws-queue get "$id" error)" = "held after 3 attempts: HTTP 503" ]
+	run ws-queue take
+	assert_status 1
+	run ws-queue ls -a
+	[[ "$output" == "hold	$id	alpha	A	3	-	held after 3 attempts: HTTP 503" ]]
+	run ws-queue stats
+	[[ "$output" == *"held 1"* ]]
+	run --separate-stderr ws-queue defer "$id"
+	assert_status 65
+	run ws-queue release "$id"
+	assert_status 0
+	[ "$(ws-queue get "$id" attempts)" = 0 ]
+	[ "$(ws-queue take)" = "$SPOOL/queue/cur/$id" ]
+}
+
+@test "hold sets a job aside with its reason; release of a job not held is refused" {
+	id=$(ws-queue add alpha A)
+	run --separate-stderr ws-queue release "$id"
+	assert_status 65
+	[[ "$stderr" == *"not held" ]]
+	ws-queue hold "$id" "both sides changed"
+	[ "$(ws-queue get "$id" state)" = hold ]
+	[ "$(ws-queue get "$id" error)" = "both sides changed" ]
+}
+
+@test "set changes fields at once and keeps a waiting job's due time" {
+	id=$(ws-queue add alpha A)
+	ws-queue take >/dev/null
+	ws-queue defer "$id" x
+	due=$(stat -c %Y "$SPOOL/queue/new/$id")
+	run ws-queue set "$id" peer.beta.sha1=0123 peer.beta.verified=1
+	assert_status 0
+	[ "$(ws-queue get "$id" peer.beta.sha1)" = 0123 ]
+	[ "$(ws-queue get "$id" peer.beta.verified)" = 1 ]
+	[ "$(stat -c %Y "$SPOOL/queue/new/$id")" = "$due" ]
+	run ws-queue get "$id" nothing
+	assert_status 1
+}
+
+@test "bad input: exact codes, one-line errors, nothing changed" {
+	id=$(ws-queue add alpha A)
+	run --separate-stderr ws-queue add alpha $'two\nlines'
+	assert_status 65
+	run --separate-stderr ws-queue add alpha ""
+	assert_status 65
+	run --separate-stderr ws-queue add alpha A 'bad key=1'
+	assert_status 65
+	run --separate-stderr ws-queue add alpha A wiki=beta
+	assert_status 64
+	run --separate-stderr ws-queue set "$id" $'k=v\r'
+	assert_status 65
+	run --separate-stderr ws-queue get ../../etc/passwd wiki
+	assert_status 65
+	[ "$stderr" = "ws-queue: ../../etc/passwd: not a job id" ]
+	run --separate-stderr ws-queue get 1795324505.369377.1.abcd wiki
+	assert_status 65
+	run --separate-stderr ws-queue frob
+	assert_status 64
+	run --separate-stderr ws-queue add alpha
+	assert_status 64
+	[ "$(ls "$SPOOL/queue/new" | wc -l)" -eq 1 ]
+}
+
+@test "a missing spool is a temporary failure, exit 75" {
+	run --separate-stderr ws-queue -d "$BATS_TEST_TMPDIR/none" add alpha A
+	assert_status 75
+	[[ "$stderr" == "ws-queue: spool $BATS_TEST_TMPDIR/none: No such file or directory" ]]
+}
+
+@test "a lapsed lease: recover returns the job, and so does a later take" {
+	id=$(ws-queue add alpha A)
+	ws-queue take -l 1 >/dev/null
+	run ws-queue recover
+	[ "$(ws-queue get "$id" state)" = cur ]
+	sleep 2
+	ws-queue recover
+	[ "$(ws-queue get "$id" state)" = new ]
+	run ws-queue get "$id" owner
+	assert_status 1
+	ws-queue take -l 1 >/dev/null
+	sleep 2
+	run --separate-stderr ws-queue take
+	assert_status 0
+	[ "$stderr" = "ws-queue: $id: returned to new" ]
+	[ "$output" = "$SPOOL/queue/cur/$id" ]
+}
+
+@test "recover -f returns every taken job; stale tmp files go" {
+	ws-queue add alpha A >/dev/null
+	ws-queue add alpha B >/dev/null
+	ws-queue take >/dev/null
+	ws-queue take >/dev/null
+	touch "$SPOOL/queue/tmp/.tmp.1.2.3.4"
+	ws-queue recover -f
+	[ "$(ls "$SPOOL/queue/cur" | wc -l)" -eq 0 ]
+	[ "$(ls "$SPOOL/queue/new" | wc -l)" -eq 2 ]
+	[ -e "$SPOOL/queue/tmp/.tmp.1.2.3.4" ]	# fresh: maybe a writer's
+	faketime -f +61m ws-queue recover
+	[ ! -e "$SPOOL/queue/tmp/.tmp.1.2.3.4" ]
+	[ "$(ls "$SPOOL/queue/new" | wc -l)" -eq 2 ]
+}
+
+@test "a job taken but never stamped counts from the rename" {
+	id=$(ws-queue add alpha A)
+	mv "$SPOOL/queue/new/$id" "$SPOOL/queue/cur/$id"
+	ws-queue recover
+	[ "$(ws-queue get "$id" state)" = cur ]
+}
+
+@test "stats counts each state and the oldest job's age" {
+	ws-queue add alpha A >/dev/null
+	ws-queue add alpha B >/dev/null
+	ws-queue take >/dev/null
+	run ws-queue stats
+	assert_status 0
+	[ "${lines[0]}" = "due 1" ]
+	[ "${lines[1]}" = "waiting 0" ]
+	[ "${lines[2]}" = "running 1" ]
+	[ "${lines[3]}" = "held 0" ]
+	[[ "${lines[4]}" =~ ^oldest\ [0-9]+$ ]]
+}
+
+@test "wait returns at once when a job is due, 1 on timeout" {
+	run ws-queue wait -t 0
+	assert_status 1
+	ws-queue add alpha A >/dev/null
+	run ws-queue wait -t 5
+	assert_status 0
+}
+
+@test "wait wakes within 100 ms of an add" {
+	( ws-queue wait -t 20; echo "$? $(date +%s%N)" >"$BATS_TEST_TMPDIR/woke" ) &
+	sleep 0.5
+	[ ! -e "$BATS_TEST_TMPDIR/woke" ]
+	ws-queue add alpha A >/dev/null
+	t=$(date +%s%N)
+	wait
+	read -r rc t1 <"$BATS_TEST_TMPDIR/woke"
+	[ "$rc" -eq 0 ]
+	ms=$(( (t1 - t) / 1000000 ))
+	echo "woke after ${ms} ms"
+	[ "$ms" -lt 100 ]
+}
+
+@test "wait wakes when a deferred job comes due" {
+	id=$(ws-queue add alpha A)
+	ws-queue take >/dev/null
+	ws-queue defer "$id"
+	touch -d "@$(( $(now) + 2 ))" "$SPOOL/queue/new/$id"
+	s=$(now)
+	run ws-queue wait -t 10
+	assert_status 0
+	[ $(( $(now) - s )) -le 4 ]
+}
+
+@test "8 parallel takers over 1000 jobs: each handed out exactly once" {
+	for i in $(seq 1000); do echo "alpha page$i"; done |
+	    while read -r w t; do ws-queue add "$w" "$t"; done >"$BATS_TEST_TMPDIR/ids"
+	[ "$(sort -u "$BATS_TEST_TMPDIR/ids" | wc -l)" -eq 1000 ]
+	for k in 1 2 3 4 5 6 7 8; do
+		( while p=$(ws-queue take); do
+			echo "${p##*/}"
+			ws-queue done "$p" || echo "DONE FAILED $p"
+		done >"$BATS_TEST_TMPDIR/taken.$k" ) &
+	done
+	wait
+	cat "$BATS_TEST_TMPDIR"/taken.* | sort >"$BATS_TEST_TMPDIR/all"
+	! grep -q FAILED "$BATS_TEST_TMPDIR/all"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/all")" -eq 1000 ]
+	[ "$(sort -u "$BATS_TEST_TMPDIR/all" | wc -l)" -eq 1000 ]
+	sort "$BATS_TEST_TMPDIR/ids" | cmp - "$BATS_TEST_TMPDIR/all"
+	[ -z "$(ls -A "$SPOOL/queue/new" "$SPOOL/queue/cur" | grep -v : | grep .)" ]
+}

@@ -1,0 +1,46 @@
+# helper.bash: loaded by every test file.
+#
+# Puts the binary under test ($WS_BUILD, else build/) and scripts/ first on
+# PATH, gives each test its own spool ($SPOOL) and no config unless the test
+# writes one ($WIKISYNC_CONF is an empty file: the built-in defaults).
+bats_require_minimum_version 1.5.0
+
+TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+WS_BUILD=${WS_BUILD:-$TOP/build}
+PATH="$WS_BUILD:$TOP/scripts:$PATH"
+export PATH WS_BUILD TOP
+# for a sanitizer build: faketime preloads itself ahead of ASan's runtime
+export ASAN_OPTIONS=${ASAN_OPTIONS:-verify_asan_link_order=0}
+
+common_setup() {
+	SPOOL=$BATS_TEST_TMPDIR/spool
+	mkdir -p "$SPOOL"
+	export WIKISYNC_SPOOL=$SPOOL
+	export WIKISYNC_CONF=$BATS_TEST_TMPDIR/wikisync.conf
+	: >"$WIKISYNC_CONF"
+}
+
+setup() {
+	common_setup
+}
+
+# write_conf: the config file from stdin, with a 0600 password file ready.
+write_conf() {
+	printf 'botpasswordbotpasswordbotpassword0\n' >"$BATS_TEST_TMPDIR/pw"
+	chmod 600 "$BATS_TEST_TMPDIR/pw"
+	cat >"$WIKISYNC_CONF"
+}
+
+# The applets in the binary's own list.
+applets() {
+	wikisync --help | awk '/^applets:/ { on = 1; next } on && NF >= 2 && /^  / { print $1 }'
+}
+
+# assert_status N: the last run ended with exit status N (not a signal).
+assert_status() {
+	if [ "$status" -ne "$1" ]; then
+		printf 'expected status %s, got %s\nstdout: %s\nstderr: %s\n' \
+		    "$1" "$status" "$output" "${stderr-}" >&2
+		return 1
+	fi
+}
