@@ -257,9 +257,8 @@ cmd_take(int argc, char **argv)
 		if (renameat2(sp.dir[Q_NEW], j.id, sp.dir[Q_CUR], j.id,
 		    RENAME_NOREPLACE) == -1)
 			die(EX_TEMPFAIL, "%s", j.id);
+		/* the stamp below syncs cur/; new/ or cur/, both are safe */
 		j.state = Q_CUR;
-		if (fsync_dir(sp.dir[Q_CUR]) == -1)
-			die(EX_TEMPFAIL, "%s", j.id);
 		snprintf(owner, sizeof(owner), "%d@%s", (int)getppid(), host);
 		job_set(&j, "owner", owner);
 		set_num(&j, "lease", (long long)now + lease);
