@@ -58,6 +58,16 @@ check:
 deps:
 	scripts/deps
 
+# the README's first command: WikiSync on local test wikis
+DEMO	= /var/tmp/wikisync-demo
+demo:
+	scripts/deps
+	$(MAKE) all
+	PATH="$(CURDIR)/$(BUILD):$(CURDIR)/scripts:$$PATH" scripts/ws-demo $(DEMO)
+
+demo-down:
+	PATH="$(CURDIR)/$(BUILD):$(CURDIR)/scripts:$$PATH" scripts/ws-demo down $(DEMO)
+
 lint:
 	mandoc -Tlint -Wwarning man/*
 
@@ -74,4 +84,4 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all check deps lint install clean
+.PHONY: all check deps demo demo-down lint install clean
