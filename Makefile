@@ -25,7 +25,7 @@ CFLAGS	+= -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDFLAGS	+= -fsanitize=address,undefined
 endif
 
-APPLETS	= conf queue store
+APPLETS	= api conf login queue recv store
 SCRIPTS	=
 MAN1	= man/wikisync.1 $(APPLETS:%=man/ws-%.1)
 MAN5	= man/wikisync.conf.5
@@ -80,8 +80,29 @@ install: all
 	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
 	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
 	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7
+	install -d $(DESTDIR)$(SHAREDIR)/exim4/router $(DESTDIR)$(SHAREDIR)/exim4/transport
+	install -m 644 scripts/exim4/router/150_wikisync $(DESTDIR)$(SHAREDIR)/exim4/router
+	sed 's|/usr/bin/ws-recv|$(BINDIR)/ws-recv|' scripts/exim4/transport/30_wikisync \
+	    >$(DESTDIR)$(SHAREDIR)/exim4/transport/30_wikisync
+
+# make fuzz [FUZZTIME=seconds]: ws-recv's mail parser under libFuzzer (clang),
+# seeded with the captured notifications; what it finds stays in
+# tests/fuzz/corpus-recv/ (not in git).
+FUZZTIME = 60
+FUZZCC	= clang
+build/fuzz/recv-fuzz: tests/fuzz/recv-fuzz.c common/mail.c $(HDR) Makefile
+	@mkdir -p $(@D)
+	$(FUZZCC) $(CPPFLAGS) $(PKG_CFLAGS) -g -O1 -Wall -Wextra -Werror \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o $@ tests/fuzz/recv-fuzz.c common/mail.c $(PKG_LIBS)
+
+fuzz: build/fuzz/recv-fuzz
+	@mkdir -p tests/fuzz/corpus-recv
+	build/fuzz/recv-fuzz -max_total_time=$(FUZZTIME) -max_len=65536 \
+	    -dict=tests/fuzz/recv.dict -print_final_stats=1 \
+	    tests/fuzz/corpus-recv tests/fixtures/mail
 
 clean:
 	rm -rf build build-san
 
-.PHONY: all check deps demo demo-down lint install clean
+.PHONY: all check deps demo demo-down lint install fuzz clean

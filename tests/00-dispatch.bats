@@ -101,7 +101,7 @@ load helper
 
 @test "make install gives working ws- links and man pages" {
 	d=$BATS_TEST_TMPDIR/inst
-	run make -s -C "$TOP" install DESTDIR="$d" PREFIX=/usr BUILD="$WS_BUILD"
+	run make -s -o all -C "$TOP" install DESTDIR="$d" PREFIX=/usr BUILD="$WS_BUILD"
 	assert_status 0
 	for a in $(applets); do
 		[ -L "$d/usr/bin/ws-$a" ]

@@ -1,12 +1,13 @@
 #!/usr/bin/env bats
 # ws-testbed: real wikis and a real Exim come up; an edit mails the watching sync user through
 # Exim's pipe before the edit's reply; the wikis are independent; status tells the truth; down
-# leaves no process and no port behind. The bed's own tests come last: they stop it.
+# leaves no process and no port behind. The bed's own tests come last: they stop it. These beds
+# capture the mail (up -m) to look at it; tests/42-recv-exim.bats runs ws-recv behind the pipe.
 
 load helper
 load bed
 
-setup_file() { bed_up 2; }
+setup_file() { bed_up 2 -m; }
 teardown_file() { bed_down; }
 setup() { bed_setup; }
 
@@ -41,7 +42,7 @@ port_closed() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 @test "ws-testbed -h prints the usage and exits 0" {
 	run -0 ws-testbed -h
-	[[ ${lines[0]} == "usage: ws-testbed up [-s] [-n N] [-p CMD] DIR" ]]
+	[[ ${lines[0]} == "usage: ws-testbed up [-ms] [-n N] [-p CMD] DIR" ]]
 	run -0 ws-testbed up -h
 	[[ ${lines[0]} == "usage: ws-testbed up "* ]]
 }
@@ -134,7 +135,7 @@ categories = Synced" ]]
 	grep -qE "(^| )$WS_ALPHA_URL/Bed_mail( |\$)" "$mail"
 	grep -qF "first summary" "$mail"
 	id=$(sed -n 's/^Received: .*//; s/^	id \([^ ]*\)$/\1/p' "$mail")
-	grep -q "^.* $id => peerd <peerd@wikisync.test> .*R=wikisync_pipe T=wikisync_pipe" \
+	grep -q "^.* $id => peerd <peerd@wikisync.test> .*R=wikisync T=wikisync_pipe" \
 		"$WS_EXIM_LOG/mainlog"
 }
 
@@ -209,7 +210,7 @@ categories = Synced" ]]
 
 @test "up -s: the wikis mail through Exim's SMTP port" {
 	BED2=$(bed_mktemp)
-	run -0 ws-testbed up -s -n 1 "$BED2"
+	run -0 ws-testbed up -m -s -n 1 "$BED2"
 	grep -q "^\$wgSMTP = \[ 'host' => '127.0.0.1', 'port' => $(cat "$BED2/exim/port")," \
 		"$BED2/alpha/LocalSettings.php"
 	run -0 ws-testbed watch "$BED2" alpha "By SMTP"
@@ -230,7 +231,7 @@ categories = Synced" ]]
 		chown "$user:" "$BED2"
 		as=(setpriv --reuid="$user" --regid="$(id -gn "$user")" --clear-groups env HOME="$BED2")
 	fi
-	run -0 "${as[@]}" ws-testbed up -n 1 "$BED2"
+	run -0 "${as[@]}" ws-testbed up -m -n 1 "$BED2"
 	[ "$(stat -c %U "$BED2/exim/spool")" = "$user" ]
 	run -0 "${as[@]}" ws-testbed watch "$BED2" alpha Unprivileged
 	run -0 "${as[@]}" ws-testbed edit "$BED2" alpha Unprivileged "Text."

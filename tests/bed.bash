@@ -7,6 +7,8 @@
 # bed_down always stops it; a failed test prints the bed's logs (bed_logs), and a bed with a failed
 # test keeps its directory for a look (its path goes to the TAP output). WS_BED_KEEP=1 keeps any.
 # The test-bed variables of DIR/env (WS_*, WIKISYNC_CONF, WIKISYNC_SPOOL) are exported to tests.
+# The bed's Exim hands the sync user's mail to $WS_BUILD/ws-recv, so each notification becomes a job
+# in $WIKISYNC_SPOOL; `bed_up N -m` captures the mail in $BED/mail instead (bed_mails counts it).
 
 PATH="$(cd "$(dirname "${BASH_SOURCE[0]}")/../scripts" && pwd):$PATH"
 export PATH
@@ -72,7 +74,7 @@ bed_logs() {
 	done
 }
 
-# bed_mails [DIR]: how many mails the sync user's pipe has delivered so far.
+# bed_mails [DIR]: how many mails the sync user's pipe has captured so far (a bed up with -m).
 bed_mails() {
 	local f n=0
 	for f in "${1:-$BED}"/mail/new/*; do

@@ -1,0 +1,393 @@
+/*
+ * login.c: ws-login, log in to the wikis, keep sessions alive, report
+ * down time.
+ *
+ * Each run checks the wikis named (all by default), prints a line for
+ * each, and records what it found in SPOOL/state/WIKI: key=value lines,
+ * only ever replaced whole (state, since, previous, last_ok, last_error,
+ * code, checked, reported).  A wiki is up when a request as the sync user
+ * succeeds, down otherwise, whatever the reason.  The state directory's
+ * flock is held from reading a wiki's state to writing it back, so runs
+ * that overlap see each change once: each change is logged once, and
+ * mailed once to the report address (reported= holds the since of the
+ * last change mailed; a mail that failed goes out with the next run).
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wikisync.h"
+#include "mw.h"
+
+#define SENDMAIL	"/usr/sbin/sendmail"
+
+static const char usage[] = "[-kqv] [-c file] [-d dir] [wiki ...]";
+
+struct state {
+	int	 up;			/* -1: never checked */
+	long long since;
+	long long previous;		/* since of the state before */
+	long long last_ok;
+	long long checked;
+	long long reported;
+	int	 code;
+	char	 error[MW_ERRLEN];
+};
+
+static void
+iso(long long t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void
+clock_time(long long t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	localtime_r(&tt, &tm);
+	strftime(buf, len, "%H:%M:%S", &tm);
+}
+
+static void
+duration(long long s, char *buf, size_t len)
+{
+	if (s < 0)
+		s = 0;
+	if (s < 60)
+		snprintf(buf, len, "%llds", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%lldm%llds", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%lldh%lldm", s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf, len, "%lldd%lldh", s / 86400, s % 86400 / 3600);
+}
+
+static void
+state_read(int dir, const char *name, struct state *st)
+{
+	char *text, *line, *save = NULL, *eq;
+	size_t len;
+	long long n;
+	int fd;
+
+	memset(st, 0, sizeof(*st));
+	st->up = -1;
+	if ((fd = openat(dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return;
+	text = read_all(fd, 64 * 1024, &len);
+	close(fd);
+	if (text == NULL)
+		return;
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if ((eq = strchr(line, '=')) == NULL)
+			continue;
+		*eq++ = '\0';
+		n = strtoll(eq, NULL, 10);
+		if (strcmp(line, "state") == 0)
+			st->up = strcmp(eq, "up") == 0;
+		else if (strcmp(line, "since") == 0)
+			st->since = n;
+		else if (strcmp(line, "previous") == 0)
+			st->previous = n;
+		else if (strcmp(line, "last_ok") == 0)
+			st->last_ok = n;
+		else if (strcmp(line, "checked") == 0)
+			st->checked = n;
+		else if (strcmp(line, "reported") == 0)
+			st->reported = n;
+		else if (strcmp(line, "code") == 0)
+			st->code = (int)n;
+		else if (strcmp(line, "last_error") == 0)
+			strlcpy(st->error, eq, sizeof(st->error));
+	}
+	free(text);
+}
+
+static int
+state_write(int dir, const char *name, const struct state *st)
+{
+	char buf[MW_ERRLEN + 256];
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "state=%s\nsince=%lld\nprevious=%lld\n"
+	    "last_ok=%lld\nlast_error=%s\ncode=%d\nchecked=%lld\n"
+	    "reported=%lld\n", st->up == 1 ? "up" : "down", st->since,
+	    st->previous, st->last_ok, st->error, st->code, st->checked,
+	    st->reported);
+	return atomic_write(dir, name, buf, (size_t)n, 0644);
+}
+
+/* Mail the report address through sendmail -t; 0 when it took it. */
+static int
+mail(const char *to, const char *subject, const char *body)
+{
+	const char *path = getenv("WIKISYNC_SENDMAIL");
+	FILE *fp;
+	pid_t pid;
+	int fd[2], status, e = 0;
+
+	if (path == NULL || *path == '\0')
+		path = SENDMAIL;
+	if (pipe2(fd, O_CLOEXEC) == -1)
+		return -1;
+	if ((pid = fork()) == -1) {
+		close(fd[0]);
+		close(fd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		if (dup2(fd[0], 0) == -1)
+			_exit(EX_OSERR);
+		execl(path, "sendmail", "-t", "-oi", (char *)NULL);
+		fprintf(stderr, "%s: %s: %s\n", getprogname(), path,
+		    strerror(errno));
+		_exit(EX_UNAVAILABLE);
+	}
+	close(fd[0]);
+	if ((fp = fdopen(fd[1], "w")) == NULL) {
+		close(fd[1]);
+		e = 1;
+	} else {
+		fprintf(fp, "To: %s\nSubject: wikisync: %s\n"
+		    "Auto-Submitted: auto-generated\nMIME-Version: 1.0\n"
+		    "Content-Type: text/plain; charset=utf-8\n"
+		    "Content-Transfer-Encoding: 8bit\n\n%s", to, subject, body);
+		if (fflush(fp) == EOF || ferror(fp))
+			e = 1;
+		if (fclose(fp) == EOF)
+			e = 1;
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	if (e || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return -1;
+	return 0;
+}
+
+/* The change st records, as one line, for the log, the mail, stdout. */
+static void
+change_line(const struct wiki *w, const struct state *st, char *buf,
+    size_t len)
+{
+	char at[16], d[32];
+
+	clock_time(st->since, at, sizeof(at));
+	if (st->up == 1) {
+		duration(st->since - st->previous, d, sizeof(d));
+		snprintf(buf, len, "%s up again at %s after %s down", w->name,
+		    at, d);
+	} else
+		snprintf(buf, len, "%s down since %s (%s)", w->name, at,
+		    st->error);
+}
+
+static void
+report(const struct wiki *w, struct state *st, const char *line)
+{
+	const char *to = ws_conf()->report;
+	char subject[160], since[32], host[256], error[MW_ERRLEN + 16] = "";
+	char *body;
+	size_t i;
+
+	if (to == NULL) {
+		st->reported = st->since;
+		return;
+	}
+	for (i = 0; line[i] != '\0' && i + 1 < sizeof(subject); i++)
+		subject[i] = line[i] >= ' ' && line[i] < 127 ? line[i] : '?';
+	subject[i] = '\0';
+	iso(st->since, since, sizeof(since));
+	if (gethostname(host, sizeof(host)) == -1)
+		strlcpy(host, "?", sizeof(host));
+	host[sizeof(host) - 1] = '\0';
+	if (st->up != 1)
+		snprintf(error, sizeof(error), "error:   %s\n", st->error);
+	if (asprintf(&body, "%s\n\nwiki:    %s\napi:     %s\nstate:   %s "
+	    "since %s\n%schecked: by %s on %s\n", line, w->name, w->api,
+	    st->up == 1 ? "up" : "down", since, error, getprogname(),
+	    host) == -1)
+		die(EX_TEMPFAIL, "asprintf");
+	if (mail(to, subject, body) == 0)
+		st->reported = st->since;
+	else
+		ws_log(LOG_WARNING, "%s: cannot mail the report to %s; the "
+		    "next run tries again", w->name, to);
+	free(body);
+}
+
+/*
+ * Record the outcome of a check of w (e NULL: up) under the state
+ * directory's lock; log and mail a change.  1 when w just came up.
+ */
+static int
+record(int dir, const struct wiki *w, const struct mwerr *e,
+    struct state *st)
+{
+	struct state old;
+	long long now = (long long)time(NULL);
+	char line[MW_ERRLEN + 128];
+	int changed;
+
+	while (flock(dir, LOCK_EX) == -1)
+		if (errno != EINTR)
+			die(EX_TEMPFAIL, "state: lock");
+	state_read(dir, w->name, &old);
+	*st = old;
+	st->checked = now;
+	if (e == NULL) {
+		st->up = 1;
+		st->last_ok = now;
+	} else {
+		st->up = 0;
+		st->code = e->code;
+		strlcpy(st->error, e->msg, sizeof(st->error));
+	}
+	changed = old.up != st->up;
+	if (changed) {
+		st->previous = old.up == -1 ? 0 : old.since;
+		st->since = now;
+	}
+	if (old.up == -1 && st->up == 1)
+		st->reported = st->since;
+	change_line(w, st, line, sizeof(line));
+	if (changed && !(old.up == -1 && st->up == 1))
+		ws_log(st->up ? LOG_NOTICE : LOG_WARNING, "%s", line);
+	if (st->reported != st->since)
+		report(w, st, line);
+	if (state_write(dir, w->name, st) == -1)
+		die(EX_TEMPFAIL, "state/%s", w->name);
+	flock(dir, LOCK_UN);
+	return changed && st->up == 1;
+}
+
+/* Warn when the sync user would be rate-limited or flood recent changes. */
+static void
+warn_rights(const struct wiki *w, const struct mwuser *u)
+{
+	const char *need[] = { "noratelimit", "bot" };
+	char lacks[64] = "";
+	size_t i;
+
+	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!mw_user_can(u, need[i])) {
+			if (lacks[0] != '\0')
+				strlcat(lacks, ", ", sizeof(lacks));
+			strlcat(lacks, need[i], sizeof(lacks));
+		}
+	if (lacks[0] != '\0')
+		ws_log(LOG_WARNING, "%s: %s lacks the right %s: put %s in the "
+		    "bot group, and give its bot password the high-volume "
+		    "grant", w->name, w->user, lacks, u->name);
+}
+
+/* Check one wiki: a fresh login, or (keep) the session kept alive. */
+static int
+check(const struct wiki *w, int keep, struct mwuser *u, int *loggedin,
+    struct mwerr *e)
+{
+	struct mw *m;
+	int r;
+
+	memset(u, 0, sizeof(*u));
+	*loggedin = 0;
+	if ((m = mw_open(w, e)) == NULL)
+		diex(e->code, "%s", e->msg);
+	r = keep ? 0 : mw_login(m, e);
+	if (r == 0)
+		r = mw_whoami(m, u, e);
+	*loggedin = mw_loggedin(m);
+	mw_close(m);
+	return r;
+}
+
+static int
+open_state(void)
+{
+	const char *spool = ws_spool();
+	int root, dir;
+
+	if ((root = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		die(EX_TEMPFAIL, "spool %s", spool);
+	if (mkdirat(root, "state", 0755) == -1 && errno != EEXIST)
+		die(EX_TEMPFAIL, "%s/state", spool);
+	if ((dir = openat(root, "state", O_RDONLY | O_DIRECTORY | O_CLOEXEC))
+	    == -1)
+		die(EX_TEMPFAIL, "%s/state", spool);
+	close(root);
+	return dir;
+}
+
+int
+login_main(int argc, char *argv[])
+{
+	static const struct wiki **ws;
+	const struct conf *c;
+	const struct wiki *w;
+	struct mwuser u;
+	struct mwerr e;
+	struct state st;
+	char since[32];
+	size_t i, n;
+	int ch, keep = 0, rc = 0, dir, loggedin, ok, came_up;
+
+	while ((ch = getopt(argc, argv, "+" WS_OPTS "k")) != -1) {
+		if (ch == 'k')
+			keep = 1;
+		else
+			ws_opt(ch, optarg, usage);
+	}
+	argc -= optind;
+	argv += optind;
+	c = ws_conf();
+	n = argc > 0 ? (size_t)argc : c->nwikis;
+	if (n == 0)
+		diex(EX_CONFIG, "%s: no wikis configured",
+		    c->path ? c->path : "built-in defaults");
+	ws = xcalloc(n, sizeof(*ws));
+	for (i = 0; i < n; i++)
+		if ((ws[i] = argc > 0 ? conf_wiki(c, argv[i]) : &c->wikis[i])
+		    == NULL)
+			diex(EX_USAGE, "%s: no such wiki", argv[i]);
+	signal(SIGPIPE, SIG_IGN);
+	dir = open_state();
+	for (i = 0; i < n; i++) {
+		w = ws[i];
+		ok = check(w, keep, &u, &loggedin, &e) == 0;
+		came_up = record(dir, w, ok ? NULL : &e, &st);
+		iso(st.since, since, sizeof(since));
+		if (ok) {
+			if (!keep || came_up)
+				warn_rights(w, &u);
+			printf("%s up %s as %s%s\n", w->name, since, u.name,
+			    loggedin ? ", new session" : "");
+		} else {
+			printf("%s down %s %s\n", w->name, since, e.msg);
+			if (!e.temp && (rc == 0 || rc == EX_TEMPFAIL))
+				rc = e.code;
+			else if (rc == 0)
+				rc = EX_TEMPFAIL;
+		}
+		mw_user_free(&u);
+	}
+	close(dir);
+	free(ws);
+	return rc;
+}

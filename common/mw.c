@@ -1,0 +1,1573 @@
+/*
+ * mw.c: the MediaWiki API client (see mw.h and ws-login(1)).
+ *
+ * Transport: one libcurl easy handle per wiki, reused for every request,
+ * gzip, the wiki's timeout, TLS always verified (ca-file adds a CA
+ * bundle; nothing turns verification off), http and https only, no
+ * redirect followed.  Every request asks for format=json,
+ * formatversion=2, errorformat=plaintext and maxlag=5; reads are GET
+ * while short, writes and long requests POST.
+ * Sessions: SPOOL/session/WIKI.cookies (0600) holds the wiki's cookies.
+ * It is only ever replaced whole (tmp, fsync, rename), so reading it
+ * needs no lock; a login holds an exclusive flock on WIKI.lock until the
+ * new jar is in place, so processes that find the session lapsed at once
+ * log in once: the others wait, then take the jar the first one wrote.
+ * Every request but the login's own carries assert=user; on
+ * assertuserfailed, notloggedin or badtoken the call logs in again and is
+ * retried once, and a login that fails fails the call.
+ * Errors: temporary (75): no connection, timeout, HTTP 5xx, 408, 429,
+ * maxlag, ratelimited, readonly, internal errors.  Permanent: 77 the
+ * login or a right refused; 78 no usable password file or ca-file;
+ * 69 TLS verification failed; 76 a reply that is not the API's;
+ * 65 the API refused the request itself.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "wikisync.h"
+#include "mw.h"
+
+#define REPLY_MAX	(256UL << 20)
+#define JAR_MAX		(1UL << 20)
+#define GET_MAX		1500		/* longer queries are POSTed */
+#define MAXPARAM	32
+#define ANON_TOKEN	"+\\"
+
+struct param {
+	char		*key;
+	char		*val;
+	size_t		 len;
+};
+
+struct req {
+	struct param	 p[MAXPARAM];
+	size_t		 n;
+};
+
+struct buf {
+	char		*s;
+	size_t		 len;
+	size_t		 cap;
+};
+
+struct mw {
+	const struct wiki *w;
+	CURL		*curl;
+	struct curl_slist *headers;
+	char		 errbuf[CURL_ERROR_SIZE];
+	struct buf	 reply;
+	int		 toobig;
+	char		 user[256];	/* the account: login name before '@' */
+	char		 jar[64];	/* WIKI.cookies in SPOOL/session */
+	char		 lock[64];
+	char		*saved;		/* the jar as last read or written */
+	int		 session;	/* there are cookies worth trying */
+	int		 loggedin;	/* this process logged in */
+	char		 csrf[256];
+	char		 watch[256];
+	char		 ua[256];
+};
+
+/* Request flags. */
+#define C_ANON		0x01	/* no assert=user: the login's own requests */
+#define C_POST		0x02
+#define C_CSRF		0x04	/* a write with the csrf token */
+#define C_WATCH		0x08	/* a write with the watch token */
+
+static int sessdir = -1;
+
+static int
+fail(struct mwerr *e, int temp, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	e->temp = temp;
+	e->code = code;
+	e->retry_after = 0;
+	e->api[0] = '\0';
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* s as one line of printable text: whitespace runs become one space. */
+static void
+oneline(char *dst, size_t len, const char *s)
+{
+	size_t i = 0;
+	int sp = 0;
+
+	for (; *s != '\0' && i + 1 < len; s++) {
+		if (isspace((unsigned char)*s) || iscntrl((unsigned char)*s)) {
+			sp = i > 0;
+			continue;
+		}
+		if (sp && i + 2 < len)
+			dst[i++] = ' ';
+		sp = 0;
+		dst[i++] = *s;
+	}
+	dst[i] = '\0';
+}
+
+static void
+buf_add(struct buf *b, const char *s, size_t n)
+{
+	size_t cap;
+
+	if (b->len + n + 1 > b->cap) {
+		cap = b->cap ? b->cap : 4096;
+		while (b->len + n + 1 > cap)
+			cap *= 2;
+		b->s = xreallocarray(b->s, cap, 1);
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void
+buf_str(struct buf *b, const char *s)
+{
+	buf_add(b, s, strlen(s));
+}
+
+static void
+buf_printable(struct buf *b, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		buf_add(b, (unsigned char)s[i] < ' ' ? " " : s + i, 1);
+}
+
+/* Request parameters: a set of key=value, values copied. */
+static void
+req_setn(struct req *r, const char *key, const char *val, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (strcmp(r->p[i].key, key) == 0)
+			break;
+	if (i == r->n) {
+		if (r->n == MAXPARAM)
+			diex(EX_SOFTWARE, "mw: too many parameters");
+		r->p[r->n++].key = xstrdup(key);
+	} else {
+		explicit_bzero(r->p[i].val, r->p[i].len);
+		free(r->p[i].val);
+	}
+	r->p[i].val = xcalloc(1, len + 1);
+	memcpy(r->p[i].val, val, len);
+	r->p[i].len = len;
+}
+
+static void
+req_set(struct req *r, const char *key, const char *val)
+{
+	req_setn(r, key, val, strlen(val));
+}
+
+static void
+req_setl(struct req *r, const char *key, long n)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "%ld", n);
+	req_set(r, key, num);
+}
+
+static void
+req_free(struct req *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		free(r->p[i].key);
+		explicit_bzero(r->p[i].val, r->p[i].len);
+		free(r->p[i].val);
+	}
+	r->n = 0;
+}
+
+/* Titles joined by '|', or by U+001F when one of them holds a '|'. */
+static void
+req_titles(struct req *r, const char *key, const char **t, size_t n)
+{
+	struct buf b = { 0 };
+	const char *sep = "|";
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strchr(t[i], '|') != NULL)
+			sep = "\x1f";
+	if (*sep != '|')
+		buf_str(&b, sep);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_str(&b, sep);
+		buf_str(&b, t[i]);
+	}
+	req_setn(r, key, b.s ? b.s : "", b.len);
+	free(b.s);
+}
+
+/* The query string; for the log, secrets masked and long values cut. */
+static char *
+req_encode(struct mw *m, const struct req *r, int forlog, size_t *lenp)
+{
+	struct buf b = { 0 };
+	const struct param *p;
+	char *v;
+	size_t i;
+
+	for (i = 0; i < r->n; i++) {
+		p = &r->p[i];
+		if (forlog && (strcmp(p->key, "format") == 0 ||
+		    strcmp(p->key, "formatversion") == 0 ||
+		    strcmp(p->key, "errorformat") == 0 ||
+		    strcmp(p->key, "maxlag") == 0))
+			continue;
+		if (b.len > 0)
+			buf_str(&b, "&");
+		buf_str(&b, p->key);
+		buf_str(&b, "=");
+		if (forlog && (strcmp(p->key, "lgpassword") == 0 ||
+		    strcmp(p->key, "token") == 0 ||
+		    strcmp(p->key, "lgtoken") == 0)) {
+			buf_str(&b, "*");
+			continue;
+		}
+		if (forlog) {
+			buf_printable(&b, p->val, p->len > 60 ? 40 : p->len);
+			if (p->len > 60)
+				buf_str(&b, "...");
+			continue;
+		}
+		if ((v = curl_easy_escape(m->curl, p->val, (int)p->len)) == NULL)
+			die(EX_TEMPFAIL, "curl_easy_escape");
+		buf_str(&b, v);
+		curl_free(v);
+	}
+	if (b.s == NULL)
+		buf_str(&b, "");
+	*lenp = b.len;
+	return b.s;
+}
+
+static size_t
+on_data(char *p, size_t size, size_t n, void *arg)
+{
+	struct mw *m = arg;
+
+	n *= size;
+	if (m->reply.len + n > REPLY_MAX) {
+		m->toobig = 1;
+		return 0;
+	}
+	buf_add(&m->reply, p, n);
+	return n;
+}
+
+/* JSON helpers: absent or mistyped members read as NULL, 0, false. */
+static json_t *
+jget(json_t *o, ...)
+{
+	const char *key;
+	va_list ap;
+
+	va_start(ap, o);
+	while (o != NULL && (key = va_arg(ap, const char *)) != NULL)
+		o = json_object_get(o, key);
+	va_end(ap);
+	return o;
+}
+
+static const char *
+jstr(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static long
+jlong(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_integer(v) ? (long)json_integer_value(v) : 0;
+}
+
+static int
+jbool(json_t *o, const char *key)
+{
+	return json_is_true(json_object_get(o, key));
+}
+
+static char *
+jdup(json_t *o, const char *key)
+{
+	const char *s = jstr(o, key);
+
+	return xstrdup(s ? s : "");
+}
+
+static void
+jcpy(char *dst, size_t len, json_t *o, const char *key)
+{
+	const char *s = jstr(o, key);
+
+	strlcpy(dst, s ? s : "", len);
+}
+
+/* Which API error codes are temporary, which a matter of rights. */
+static int
+api_code_class(const char *c)
+{
+	static const char *const temp[] = { "maxlag", "ratelimited",
+	    "readonly", "editconflict", "lockmanager-fail-conflict" };
+	static const char *const perm[] = { "permission", "denied",
+	    "blocked", "protected", "assert", "notloggedin", "badtoken",
+	    "mustbeloggedin", "cantcreate", "noedit", "cantedit" };
+	size_t i;
+
+	for (i = 0; i < sizeof(temp) / sizeof(temp[0]); i++)
+		if (strcmp(c, temp[i]) == 0)
+			return EX_TEMPFAIL;
+	if (strncmp(c, "internal_api_error_", 19) == 0)
+		return EX_TEMPFAIL;
+	for (i = 0; i < sizeof(perm) / sizeof(perm[0]); i++)
+		if (strstr(c, perm[i]) != NULL)
+			return EX_NOPERM;
+	return EX_DATAERR;
+}
+
+static int
+session_lost(const char *code)
+{
+	return strcmp(code, "assertuserfailed") == 0 ||
+	    strcmp(code, "assertnameduserfailed") == 0 ||
+	    strcmp(code, "notloggedin") == 0 ||
+	    strcmp(code, "badtoken") == 0;
+}
+
+/* 1 and e filled when the reply is an API error. */
+static int
+api_error(json_t *root, long retry_after, struct mwerr *e)
+{
+	json_t *er = json_array_get(json_object_get(root, "errors"), 0);
+	const char *code, *text;
+	char line[400];
+	int ex;
+
+	if (er == NULL && (er = json_object_get(root, "error")) == NULL)
+		return 0;
+	code = jstr(er, "code");
+	if ((text = jstr(er, "text")) == NULL)
+		text = jstr(er, "info");
+	oneline(line, sizeof(line), text ? text : "");
+	ex = api_code_class(code ? code : "");
+	fail(e, ex == EX_TEMPFAIL, ex, "%s: %s", code ? code : "error", line);
+	strlcpy(e->api, code ? code : "", sizeof(e->api));
+	e->retry_after = retry_after;
+	if (retry_after > 0)
+		snprintf(e->msg + strlen(e->msg), sizeof(e->msg) - strlen(e->msg),
+		    " (retry after %ld s)", retry_after);
+	return 1;
+}
+
+static int
+curl_error(struct mw *m, CURLcode cc, struct mwerr *e)
+{
+	char detail[sizeof(m->errbuf)];
+	long oserr = 0;
+
+	oneline(detail, sizeof(detail), m->errbuf[0] ? m->errbuf :
+	    curl_easy_strerror(cc));
+	switch (cc) {
+	case CURLE_COULDNT_CONNECT:
+		curl_easy_getinfo(m->curl, CURLINFO_OS_ERRNO, &oserr);
+		if (oserr == 0)
+			return fail(e, 1, EX_TEMPFAIL, "cannot connect");
+		fail(e, 1, EX_TEMPFAIL, "%s", strerror((int)oserr));
+		e->msg[0] = (char)tolower((unsigned char)e->msg[0]);
+		return -1;
+	case CURLE_OPERATION_TIMEDOUT:
+		return fail(e, 1, EX_TEMPFAIL, "timed out after %ld s",
+		    m->w->timeout);
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return fail(e, 1, EX_TEMPFAIL, "cannot resolve the host");
+	case CURLE_WRITE_ERROR:
+		if (m->toobig)
+			return fail(e, 0, EX_PROTOCOL, "reply larger than %lu MB",
+			    REPLY_MAX >> 20);
+		break;
+	case CURLE_PEER_FAILED_VERIFICATION:
+		return fail(e, 0, EX_UNAVAILABLE, "TLS: %s", detail);
+	case CURLE_SSL_CACERT_BADFILE:
+		return fail(e, 0, EX_CONFIG, "ca-file: %s", detail);
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+		return fail(e, 0, EX_CONFIG, "api: %s", detail);
+	default:
+		break;
+	}
+	return fail(e, 1, EX_TEMPFAIL, "%s", detail);
+}
+
+static int
+http_error(struct mw *m, long status, long retry_after, struct mwerr *e)
+{
+	char *loc = NULL;
+
+	if (status >= 500 || status == 408 || status == 429) {
+		fail(e, 1, EX_TEMPFAIL, "HTTP %ld", status);
+		e->retry_after = retry_after;
+		if (retry_after > 0)
+			snprintf(e->msg + strlen(e->msg),
+			    sizeof(e->msg) - strlen(e->msg),
+			    " (retry after %ld s)", retry_after);
+		return -1;
+	}
+	if (status >= 300 && status < 400 &&
+	    curl_easy_getinfo(m->curl, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK &&
+	    loc != NULL)
+		return fail(e, 0, EX_PROTOCOL, "HTTP %ld to %s: give that as "
+		    "api", status, loc);
+	return fail(e, 0, EX_PROTOCOL, "HTTP %ld: not the API's reply",
+	    status);
+}
+
+/* One request, one reply: the JSON, or NULL and e filled. */
+static json_t *
+send_req(struct mw *m, struct req *r, int post, struct mwerr *e)
+{
+	struct timespec t0, t1;
+	json_error_t je;
+	curl_off_t ra = 0;
+	json_t *root;
+	char *q, *url = NULL, *lq, head[80];
+	size_t qlen, lqlen;
+	long status = 0, ms;
+	CURLcode cc;
+
+	req_set(r, "format", "json");
+	req_set(r, "formatversion", "2");
+	req_set(r, "errorformat", "plaintext");
+	req_set(r, "maxlag", "5");
+	q = req_encode(m, r, 0, &qlen);
+	if (qlen > GET_MAX)
+		post = 1;
+	m->reply.len = 0;
+	if (m->reply.s != NULL)
+		m->reply.s[0] = '\0';
+	m->toobig = 0;
+	m->errbuf[0] = '\0';
+	if (post) {
+		curl_easy_setopt(m->curl, CURLOPT_URL, m->w->api);
+		curl_easy_setopt(m->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)qlen);
+		curl_easy_setopt(m->curl, CURLOPT_POSTFIELDS, q);
+	} else {
+		if (asprintf(&url, "%s%c%s", m->w->api,
+		    strchr(m->w->api, '?') ? '&' : '?', q) == -1)
+			die(EX_TEMPFAIL, "asprintf");
+		curl_easy_setopt(m->curl, CURLOPT_URL, url);
+		curl_easy_setopt(m->curl, CURLOPT_HTTPGET, 1L);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cc = curl_easy_perform(m->curl);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	curl_easy_setopt(m->curl, CURLOPT_POSTFIELDS, NULL);
+	explicit_bzero(q, qlen);
+	free(q);
+	free(url);
+	curl_easy_getinfo(m->curl, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(m->curl, CURLINFO_RETRY_AFTER, &ra);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	if (wsopt.verbose) {
+		lq = req_encode(m, r, 1, &lqlen);
+		ws_log(LOG_DEBUG, "%s: %s %s: HTTP %ld, %zu bytes, %ld ms",
+		    m->w->name, post ? "POST" : "GET", lq, status, m->reply.len,
+		    ms);
+		free(lq);
+	}
+	if (cc != CURLE_OK) {
+		curl_error(m, cc, e);
+		return NULL;
+	}
+	if (status != 200) {
+		http_error(m, status, (long)ra, e);
+		return NULL;
+	}
+	root = json_loadb(m->reply.s ? m->reply.s : "", m->reply.len,
+	    JSON_ALLOW_NUL, &je);
+	if (!json_is_object(root)) {
+		json_decref(root);
+		oneline(head, sizeof(head), m->reply.s ? m->reply.s : "");
+		fail(e, 0, EX_PROTOCOL, "not an API reply: \"%s\"", head);
+		return NULL;
+	}
+	if (api_error(root, (long)ra, e)) {
+		ws_log(LOG_DEBUG, "%s: %s", m->w->name, e->msg);
+		json_decref(root);
+		return NULL;
+	}
+	return root;
+}
+
+/* The jar: a Netscape cookie file, written only by jar_save. */
+static char *
+jar_read(struct mw *m)
+{
+	size_t len;
+	char *s;
+	int fd;
+
+	if (sessdir == -1)
+		return NULL;
+	if ((fd = openat(sessdir, m->jar, O_RDONLY | O_CLOEXEC | O_NOFOLLOW))
+	    == -1)
+		return NULL;
+	s = read_all(fd, JAR_MAX, &len);
+	close(fd);
+	if (s != NULL && strlen(s) != len) {
+		free(s);
+		s = NULL;
+	}
+	return s;
+}
+
+/* Replace the handle's cookies with those of text; 1 if there were any. */
+static int
+jar_load(struct mw *m, const char *text)
+{
+	char *copy, *line, *save = NULL;
+	int any = 0;
+
+	curl_easy_setopt(m->curl, CURLOPT_COOKIELIST, "ALL");
+	copy = xstrdup(text);
+	for (line = strtok_r(copy, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '#' && strncmp(line, "#HttpOnly_", 10) != 0)
+			continue;
+		curl_easy_setopt(m->curl, CURLOPT_COOKIELIST, line);
+		any = 1;
+	}
+	free(copy);
+	return any;
+}
+
+static char *
+jar_text(struct mw *m)
+{
+	struct curl_slist *list = NULL, *p;
+	struct buf b = { 0 };
+
+	buf_str(&b, "# Netscape HTTP Cookie File\n"
+	    "# WikiSync's session: replaced whole, never edited.\n");
+	curl_easy_getinfo(m->curl, CURLINFO_COOKIELIST, &list);
+	for (p = list; p != NULL; p = p->next) {
+		buf_str(&b, p->data);
+		buf_str(&b, "\n");
+	}
+	curl_slist_free_all(list);
+	return b.s;
+}
+
+static int
+jar_changed(struct mw *m)
+{
+	char *text = jar_text(m);
+	int r = m->saved == NULL || strcmp(text, m->saved) != 0;
+
+	free(text);
+	return r;
+}
+
+static void
+jar_save(struct mw *m)
+{
+	char *text;
+
+	if (sessdir == -1)
+		return;
+	text = jar_text(m);
+	if (m->saved != NULL && strcmp(text, m->saved) == 0) {
+		free(text);
+		return;
+	}
+	if (atomic_write(sessdir, m->jar, text, strlen(text), 0600) == -1) {
+		ws_log(LOG_WARNING, "%s: session/%s: cannot save the session: "
+		    "%s", m->w->name, m->jar, strerror(errno));
+		free(text);
+		return;
+	}
+	free(m->saved);
+	m->saved = text;
+}
+
+static int
+jar_lock(struct mw *m)
+{
+	int fd;
+
+	if (sessdir == -1)
+		return -1;
+	fd = openat(sessdir, m->lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd == -1)
+		return -1;
+	while (flock(fd, LOCK_EX) == -1)
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	return fd;
+}
+
+static json_t *call(struct mw *, struct req *, int, struct mwerr *);
+
+/*
+ * Log in under the jar's lock: 0.  Unless forced, a jar that another
+ * process replaced since this one read it is taken instead, for that
+ * process has just logged in: 1.
+ */
+static int
+login(struct mw *m, int force, struct mwerr *e)
+{
+	struct req r = { 0 };
+	json_t *root = NULL, *res;
+	const char *tok, *result, *why;
+	char pw[512], err[400], line[300];
+	char *cur;
+	int lockfd, rc = -1;
+
+	lockfd = jar_lock(m);
+	if (!force && (cur = jar_read(m)) != NULL) {
+		if (m->saved == NULL || strcmp(cur, m->saved) != 0) {
+			m->session = jar_load(m, cur);
+			free(m->saved);
+			m->saved = cur;
+			m->csrf[0] = m->watch[0] = '\0';
+			if (m->session) {
+				ws_log(LOG_DEBUG, "%s: took the session another "
+				    "process made", m->w->name);
+				rc = 1;
+				goto done;
+			}
+		} else
+			free(cur);
+	}
+	curl_easy_setopt(m->curl, CURLOPT_COOKIELIST, "ALL");
+	m->session = 0;
+	m->csrf[0] = m->watch[0] = '\0';
+	if (conf_password(m->w, pw, sizeof(pw), err, sizeof(err)) == -1) {
+		fail(e, 0, EX_CONFIG, "password-file %s", err);
+		goto done;
+	}
+	req_set(&r, "action", "query");
+	req_set(&r, "meta", "tokens");
+	req_set(&r, "type", "login");
+	if ((root = call(m, &r, C_ANON, e)) == NULL)
+		goto done;
+	if ((tok = jstr(jget(root, "query", "tokens", NULL), "logintoken"))
+	    == NULL) {
+		fail(e, 0, EX_PROTOCOL, "no login token in the reply");
+		goto done;
+	}
+	req_free(&r);
+	req_set(&r, "action", "login");
+	req_set(&r, "lgname", m->w->user);
+	req_set(&r, "lgpassword", pw);
+	req_set(&r, "lgtoken", tok);
+	json_decref(root);
+	if ((root = call(m, &r, C_ANON | C_POST, e)) == NULL)
+		goto done;
+	res = json_object_get(root, "login");
+	result = jstr(res, "result");
+	if (result != NULL && strcmp(result, "Success") == 0) {
+		m->session = m->loggedin = 1;
+		jar_save(m);
+		ws_log(LOG_DEBUG, "%s: logged in as %s", m->w->name,
+		    m->w->user);
+		rc = 0;
+		goto done;
+	}
+	if ((why = jstr(res, "reason")) == NULL)
+		why = jstr(json_object_get(res, "reason"), "text");
+	oneline(line, sizeof(line), why ? why : "");
+	if (result != NULL && (strcmp(result, "NeedToken") == 0 ||
+	    strcmp(result, "WrongToken") == 0))
+		fail(e, 0, EX_PROTOCOL, "login as %s: %s: the wiki did not "
+		    "get its session cookie back (is api the wiki's own URL?)",
+		    m->w->user, result);
+	else
+		fail(e, 0, EX_NOPERM, "login as %s refused: %s%s%s",
+		    m->w->user, result ? result : "no result",
+		    *line ? ": " : "", line);
+done:
+	explicit_bzero(pw, sizeof(pw));
+	json_decref(root);
+	req_free(&r);
+	if (lockfd != -1)
+		close(lockfd);
+	return rc;
+}
+
+static int
+tokens(struct mw *m, struct mwerr *e)
+{
+	struct req r = { 0 };
+	json_t *root, *t;
+	const char *csrf, *watch;
+
+	if (m->csrf[0] != '\0' && m->watch[0] != '\0')
+		return 0;
+	req_set(&r, "action", "query");
+	req_set(&r, "meta", "tokens");
+	req_set(&r, "type", "csrf|watch");
+	root = call(m, &r, 0, e);
+	req_free(&r);
+	if (root == NULL)
+		return -1;
+	t = jget(root, "query", "tokens", NULL);
+	csrf = jstr(t, "csrftoken");
+	watch = jstr(t, "watchtoken");
+	if (csrf == NULL || watch == NULL || strcmp(csrf, ANON_TOKEN) == 0) {
+		json_decref(root);
+		return fail(e, 0, EX_PROTOCOL, "no tokens for a logged-in "
+		    "user in the reply");
+	}
+	strlcpy(m->csrf, csrf, sizeof(m->csrf));
+	strlcpy(m->watch, watch, sizeof(m->watch));
+	json_decref(root);
+	return 0;
+}
+
+/*
+ * A request as the sync user: logged in first when there is no session,
+ * with assert=user; on a lost session it takes the session another
+ * process has just made, or logs in, and tries again, at most once after
+ * its own login.  Writes carry their token.
+ */
+static json_t *
+call(struct mw *m, struct req *r, int flags, struct mwerr *e)
+{
+	json_t *root;
+	int took = 0, relogged = 0, rc;
+
+	for (;;) {
+		if (!(flags & C_ANON) && !m->session) {
+			if ((rc = login(m, took, e)) == -1)
+				return NULL;
+			if (rc == 1)
+				took = 1;
+			else
+				relogged = 1;
+		}
+		if (!(flags & C_ANON))
+			req_set(r, "assert", "user");
+		if ((flags & (C_CSRF | C_WATCH)) && tokens(m, e) == -1)
+			return NULL;
+		if (flags & C_CSRF)
+			req_set(r, "token", m->csrf);
+		if (flags & C_WATCH)
+			req_set(r, "token", m->watch);
+		root = send_req(m, r, flags & (C_POST | C_CSRF | C_WATCH), e);
+		if (root != NULL || (flags & C_ANON) || relogged ||
+		    !session_lost(e->api))
+			return root;
+		ws_log(LOG_DEBUG, "%s: %s: the session has lapsed", m->w->name,
+		    e->api);
+		m->session = 0;
+		m->csrf[0] = m->watch[0] = '\0';
+	}
+}
+
+/* Copy every continuation parameter of the reply into r; 0 if none. */
+static int
+next_batch(json_t *root, struct req *r)
+{
+	json_t *cont = json_object_get(root, "continue"), *v;
+	const char *key;
+	char num[32];
+
+	if (!json_is_object(cont))
+		return 0;
+	json_object_foreach(cont, key, v) {
+		if (json_is_string(v))
+			req_set(r, key, json_string_value(v));
+		else if (json_is_integer(v)) {
+			snprintf(num, sizeof(num), "%lld",
+			    (long long)json_integer_value(v));
+			req_set(r, key, num);
+		}
+	}
+	return 1;
+}
+
+static int
+open_sessdir(struct mwerr *e)
+{
+	const char *spool = ws_spool();
+	int root;
+
+	if ((root = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return fail(e, 1, EX_TEMPFAIL, "spool %s: %s", spool,
+		    strerror(errno));
+	if (mkdirat(root, "session", 0700) == -1 && errno != EEXIST) {
+		fail(e, 1, EX_TEMPFAIL, "%s/session: %s", spool, strerror(errno));
+		close(root);
+		return -1;
+	}
+	sessdir = openat(root, "session", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sessdir == -1)
+		fail(e, 1, EX_TEMPFAIL, "%s/session: %s", spool, strerror(errno));
+	close(root);
+	return sessdir == -1 ? -1 : 0;
+}
+
+struct mw *
+mw_open(const struct wiki *w, struct mwerr *e)
+{
+	static int inited;
+	const char *report = ws_conf()->report;
+	struct mw *m;
+	size_t n;
+	char *text;
+
+	if (!inited) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+			fail(e, 1, EX_TEMPFAIL, "curl_global_init failed");
+			return NULL;
+		}
+		inited = 1;
+	}
+	if (sessdir == -1 && open_sessdir(e) == -1)
+		return NULL;
+	m = xcalloc(1, sizeof(*m));
+	m->w = w;
+	if ((m->curl = curl_easy_init()) == NULL) {
+		free(m);
+		fail(e, 1, EX_TEMPFAIL, "curl_easy_init failed");
+		return NULL;
+	}
+	n = strcspn(w->user, "@");
+	snprintf(m->user, sizeof(m->user), "%.*s", (int)n, w->user);
+	snprintf(m->jar, sizeof(m->jar), "%s.cookies", w->name);
+	snprintf(m->lock, sizeof(m->lock), "%s.lock", w->name);
+	snprintf(m->ua, sizeof(m->ua), "wikisync/%s (%s%s%s) libcurl/%s",
+	    VERSION, getprogname(), report ? "; " : "", report ? report : "",
+	    curl_version_info(CURLVERSION_NOW)->version);
+	m->headers = curl_slist_append(NULL, "Expect:");
+	curl_easy_setopt(m->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(m->curl, CURLOPT_ERRORBUFFER, m->errbuf);
+	curl_easy_setopt(m->curl, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(m->curl, CURLOPT_WRITEDATA, m);
+	curl_easy_setopt(m->curl, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(m->curl, CURLOPT_USERAGENT, m->ua);
+	curl_easy_setopt(m->curl, CURLOPT_HTTPHEADER, m->headers);
+	curl_easy_setopt(m->curl, CURLOPT_TIMEOUT, w->timeout);
+	curl_easy_setopt(m->curl, CURLOPT_CONNECTTIMEOUT, w->timeout);
+	curl_easy_setopt(m->curl, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(m->curl, CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(m->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(m->curl, CURLOPT_PROTOCOLS,
+	    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	curl_easy_setopt(m->curl, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(m->curl, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (w->cafile != NULL)
+		curl_easy_setopt(m->curl, CURLOPT_CAINFO, w->cafile);
+	curl_easy_setopt(m->curl, CURLOPT_COOKIEFILE, "");
+	if ((text = jar_read(m)) != NULL) {
+		m->session = jar_load(m, text);
+		m->saved = text;
+	}
+	return m;
+}
+
+/* Keeps cookies the wiki changed without a login for the next process. */
+void
+mw_close(struct mw *m)
+{
+	int lockfd;
+
+	if (m == NULL)
+		return;
+	if (m->session && jar_changed(m)) {
+		lockfd = jar_lock(m);
+		jar_save(m);
+		if (lockfd != -1)
+			close(lockfd);
+	}
+	curl_easy_cleanup(m->curl);
+	curl_slist_free_all(m->headers);
+	free(m->reply.s);
+	free(m->saved);
+	explicit_bzero(m, sizeof(*m));
+	free(m);
+}
+
+int
+mw_login(struct mw *m, struct mwerr *e)
+{
+	return login(m, 1, e) == -1 ? -1 : 0;
+}
+
+int
+mw_loggedin(const struct mw *m)
+{
+	return m->loggedin;
+}
+
+static char **
+jstrings(json_t *a, size_t *n)
+{
+	char **v;
+	size_t i;
+
+	*n = json_array_size(a);
+	v = xcalloc(*n + 1, sizeof(*v));
+	for (i = 0; i < *n; i++)
+		v[i] = xstrdup(json_is_string(json_array_get(a, i)) ?
+		    json_string_value(json_array_get(a, i)) : "");
+	return v;
+}
+
+static void
+strings_free(char **v, size_t n)
+{
+	while (n > 0)
+		free(v[--n]);
+	free(v);
+}
+
+int
+mw_whoami(struct mw *m, struct mwuser *u, struct mwerr *e)
+{
+	struct req r = { 0 };
+	json_t *root, *ui, *rl;
+
+	memset(u, 0, sizeof(*u));
+	req_set(&r, "action", "query");
+	req_set(&r, "meta", "userinfo");
+	req_set(&r, "uiprop", "rights|ratelimits|groups");
+	root = call(m, &r, 0, e);
+	req_free(&r);
+	if (root == NULL)
+		return -1;
+	if ((ui = jget(root, "query", "userinfo", NULL)) == NULL) {
+		json_decref(root);
+		return fail(e, 0, EX_PROTOCOL, "no userinfo in the reply");
+	}
+	u->name = jdup(ui, "name");
+	u->id = jlong(ui, "id");
+	u->groups = jstrings(json_object_get(ui, "groups"), &u->ngroups);
+	u->rights = jstrings(json_object_get(ui, "rights"), &u->nrights);
+	rl = json_object_get(ui, "ratelimits");
+	u->ratelimited = json_is_object(rl) && json_object_size(rl) > 0;
+	json_decref(root);
+	return 0;
+}
+
+int
+mw_user_can(const struct mwuser *u, const char *right)
+{
+	size_t i;
+
+	for (i = 0; i < u->nrights; i++)
+		if (strcmp(u->rights[i], right) == 0)
+			return 1;
+	return 0;
+}
+
+void
+mw_user_free(struct mwuser *u)
+{
+	free(u->name);
+	strings_free(u->groups, u->ngroups);
+	strings_free(u->rights, u->nrights);
+	memset(u, 0, sizeof(*u));
+}
+
+#define RVPROP	"ids|timestamp|user|comment|sha1|flags|content|size"
+
+static void
+rev_parse(json_t *j, struct mwrev *rv)
+{
+	json_t *slot = jget(j, "slots", "main", NULL), *c;
+
+	memset(rv, 0, sizeof(*rv));
+	rv->revid = jlong(j, "revid");
+	rv->parentid = jlong(j, "parentid");
+	jcpy(rv->timestamp, sizeof(rv->timestamp), j, "timestamp");
+	rv->user = jdup(j, "user");
+	rv->comment = jdup(j, "comment");
+	jcpy(rv->sha1, sizeof(rv->sha1), j, "sha1");
+	rv->minor = jbool(j, "minor");
+	rv->size = jlong(j, "size");
+	rv->hidden = jbool(j, "userhidden") || jbool(j, "commenthidden") ||
+	    jbool(j, "sha1hidden") || jbool(slot, "texthidden");
+	c = json_object_get(slot, "content");
+	if (json_is_string(c)) {
+		rv->len = json_string_length(c);
+		rv->text = xcalloc(1, rv->len + 1);
+		memcpy(rv->text, json_string_value(c), rv->len);
+	}
+}
+
+void
+mw_rev_free(struct mwrev *rv)
+{
+	free(rv->user);
+	free(rv->comment);
+	free(rv->text);
+	memset(rv, 0, sizeof(*rv));
+}
+
+void
+mw_revs_free(struct mwrevs *rs)
+{
+	size_t i;
+
+	for (i = 0; i < rs->n; i++)
+		mw_rev_free(&rs->v[i]);
+	free(rs->v);
+	memset(rs, 0, sizeof(*rs));
+}
+
+static int
+bad_title(json_t *page, struct mwerr *e)
+{
+	char why[300];
+
+	oneline(why, sizeof(why), jstr(json_object_get(page, "invalidreason"),
+	    "text") ? jstr(json_object_get(page, "invalidreason"), "text") :
+	    "invalid");
+	return fail(e, 0, EX_DATAERR, "invalid title: %s", why);
+}
+
+/*
+ * The revisions of a page newer than after (a revision of the page, or 0
+ * for all) up to upto (0: the current), oldest first, with their text:
+ * 50 a request, at most max (0: no limit).
+ */
+int
+mw_revs(struct mw *m, const char *title, long after, long upto, size_t max,
+    struct mwrevs *out, struct mwerr *e)
+{
+	struct req r = { 0 };
+	json_t *root, *page, *revs, *j;
+	size_t i, cap = 0;
+	int more = 1;
+
+	memset(out, 0, sizeof(*out));
+	req_set(&r, "action", "query");
+	req_set(&r, "prop", "revisions");
+	req_titles(&r, "titles", &title, 1);
+	req_set(&r, "rvprop", RVPROP);
+	req_set(&r, "rvslots", "main");
+	req_set(&r, "rvdir", "newer");
+	req_setl(&r, "rvlimit", max > 0 && max + 1 < MW_MAXTITLES ?
+	    (long)max + 1 : MW_MAXTITLES);
+	if (after > 0)
+		req_setl(&r, "rvstartid", after);
+	if (upto > 0)
+		req_setl(&r, "rvendid", upto);
+	while (more) {
+		if ((root = call(m, &r, 0, e)) == NULL)
+			goto fail;
+		page = json_array_get(jget(root, "query", "pages", NULL), 0);
+		if (jbool(page, "invalid")) {
+			bad_title(page, e);
+			json_decref(root);
+			goto fail;
+		}
+		if (jbool(page, "missing")) {
+			out->missing = 1;
+			json_decref(root);
+			break;
+		}
+		revs = json_object_get(page, "revisions");
+		json_array_foreach(revs, i, j) {
+			if (jlong(j, "revid") == after)
+				continue;
+			if (max > 0 && out->n == max)
+				break;
+			if (out->n == cap) {
+				cap = cap ? cap * 2 : 16;
+				out->v = xreallocarray(out->v, cap,
+				    sizeof(*out->v));
+			}
+			rev_parse(j, &out->v[out->n++]);
+		}
+		more = !(max > 0 && out->n == max) && next_batch(root, &r);
+		json_decref(root);
+	}
+	req_free(&r);
+	return 0;
+fail:
+	req_free(&r);
+	mw_revs_free(out);
+	return -1;
+}
+
+/* One revision by its id, with its text, and the title of its page. */
+int
+mw_rev(struct mw *m, long revid, struct mwrev *rv, char **title,
+    struct mwerr *e)
+{
+	struct req r = { 0 };
+	json_t *root, *page, *j;
+
+	memset(rv, 0, sizeof(*rv));
+	req_set(&r, "action", "query");
+	req_set(&r, "prop", "revisions");
+	req_setl(&r, "revids", revid);
+	req_set(&r, "rvprop", RVPROP);
+	req_set(&r, "rvslots", "main");
+	root = call(m, &r, 0, e);
+	req_free(&r);
+	if (root == NULL)
+		return -1;
+	page = json_array_get(jget(root, "query", "pages", NULL), 0);
+	j = json_array_get(json_object_get(page, "revisions"), 0);
+	if (j == NULL) {
+		json_decref(root);
+		return fail(e, 0, EX_DATAERR, "no revision %ld", revid);
+	}
+	rev_parse(j, rv);
+	if (title != NULL)
+		*title = jdup(page, "title");
+	json_decref(root);
+	return 0;
+}
+
+/* The revision after revid on its page (0: revid is the latest). */
+int
+mw_next(struct mw *m, long revid, long *next, char **title, struct mwerr *e)
+{
+	struct req r = { 0 };
+	json_t *root, *c;
+
+	req_set(&r, "action", "compare");
+	req_setl(&r, "fromrev", revid);
+	req_set(&r, "torelative", "next");
+	req_set(&r, "prop", "ids|title");
+	root = call(m, &r, 0, e);
+	req_free(&r);
+	if (root == NULL)
+		return -1;
+	if ((c = json_object_get(root, "compare")) == NULL) {
+		json_decref(root);
+		return fail(e, 0, EX_PROTOCOL, "no compare in the reply");
+	}
+	*next = jlong(c, "torevid");
+	if (title != NULL)
+		*title = jdup(c, "fromtitle");
+	json_decref(root);
+	return 0;
+}
+
+/* What the wiki calls title: its normalized form, if the reply has one. */
+static const char *
+normalized(json_t *root, const char *title)
+{
+	json_t *n;
+	size_t i;
+
+	json_array_foreach(jget(root, "query", "normalized", NULL), i, n)
+		if (jstr(n, "from") != NULL && strcmp(jstr(n, "from"), title) == 0 &&
+		    jstr(n, "to") != NULL)
+			return jstr(n, "to");
+	return title;
+}
+
+static void
+page_fill(struct mwpage *p, json_t *j)
+{
+	json_t *cats, *c, *rev;
+	const char *ct, *colon;
+	size_t i;
+
+	if (p->title == NULL) {
+		p->title = jdup(j, "title");
+		p->ns = (int)jlong(j, "ns");
+		p->pageid = jlong(j, "pageid");
+		p->missing = jbool(j, "missing");
+		p->invalid = jbool(j, "invalid");
+	}
+	if (json_object_get(j, "lastrevid") != NULL) {
+		p->lastrevid = jlong(j, "lastrevid");
+		p->length = jlong(j, "length");
+		p->redirect = jbool(j, "redirect");
+		jcpy(p->touched, sizeof(p->touched), j, "touched");
+	}
+	cats = json_object_get(j, "categories");
+	json_array_foreach(cats, i, c) {
+		if ((ct = jstr(c, "title")) == NULL)
+			continue;
+		colon = strchr(ct, ':');
+		p->cats = xreallocarray(p->cats, p->ncats + 1, sizeof(*p->cats));
+		p->cats[p->ncats++] = xstrdup(colon ? colon + 1 : ct);
+	}
+	rev = json_array_get(json_object_get(j, "revisions"), 0);
+	if (rev != NULL && p->rev.revid == 0)
+		rev_parse(rev, &p->rev);
+}
+
+static int
+pages_query(struct mw *m, const char **titles, size_t n, int content,
+    struct mwpage *pages, struct mwerr *e)
+{
+	struct req r = { 0 };
+	json_t *root, *j;
+	char *names[MW_MAXTITLES];
+	const char *t;
+	size_t i, k, b, jn;
+	int more;
+
+	memset(pages, 0, n * sizeof(*pages));
+	for (b = 0; b < n; b += k) {
+		k = n - b < MW_MAXTITLES ? n - b : MW_MAXTITLES;
+		memset(names, 0, sizeof(names));
+		req_set(&r, "action", "query");
+		req_titles(&r, "titles", titles + b, k);
+		req_set(&r, "cllimit", "max");
+		if (content) {
+			req_set(&r, "prop", "info|categories|revisions");
+			req_set(&r, "rvprop", RVPROP);
+			req_set(&r, "rvslots", "main");
+		} else
+			req_set(&r, "prop", "info|categories");
+		for (more = 1; more;) {
+			if ((root = call(m, &r, 0, e)) == NULL)
+				break;
+			for (i = 0; i < k; i++)
+				if (names[i] == NULL)
+					names[i] = xstrdup(normalized(root,
+					    titles[b + i]));
+			json_array_foreach(jget(root, "query", "pages", NULL),
+			    jn, j) {
+				if ((t = jstr(j, "title")) == NULL)
+					continue;
+				for (i = 0; i < k; i++)
+					if (strcmp(names[i], t) == 0)
+						page_fill(&pages[b + i], j);
+			}
+			more = next_batch(root, &r);
+			json_decref(root);
+		}
+		for (i = 0; i < k; i++)
+			free(names[i]);
+		req_free(&r);
+		if (root == NULL) {
+			mw_pages_free(pages, n);
+			return -1;
+		}
+	}
+	for (i = 0; i < n; i++)
+		if (pages[i].title == NULL) {
+			pages[i].title = xstrdup(titles[i]);
+			pages[i].invalid = 1;
+		}
+	return 0;
+}
+
+/* Info and categories of n titles, 50 a request; pages[i] is titles[i]. */
+int
+mw_info(struct mw *m, const char **titles, size_t n, struct mwpage *pages,
+    struct mwerr *e)
+{
+	return pages_query(m, titles, n, 0, pages, e);
+}
+
+/* The same, and each page's current revision with its text. */
+int
+mw_current(struct mw *m, const char **titles, size_t n, struct mwpage *pages,
+    struct mwerr *e)
+{
+	return pages_query(m, titles, n, 1, pages, e);
+}
+
+void
+mw_pages_free(struct mwpage *pages, size_t n)
+{
+	size_t i;
+
+	if (pages == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(pages[i].title);
+		strings_free(pages[i].cats, pages[i].ncats);
+		mw_rev_free(&pages[i].rev);
+	}
+	memset(pages, 0, n * sizeof(*pages));
+}
+
+static int
+conflict_code(const char *c)
+{
+	return strcmp(c, "editconflict") == 0 ||
+	    strcmp(c, "articleexists") == 0 ||
+	    strcmp(c, "missingtitle") == 0 ||
+	    strcmp(c, "pagedeleted") == 0;
+}
+
+/*
+ * Save a text.  An edit conflict (or, with createonly or nocreate, a page
+ * that appeared or went) is a result, not an error.
+ */
+int
+mw_edit(struct mw *m, const struct mwedit *ed, struct mwsaved *s,
+    struct mwerr *e)
+{
+	struct req r = { 0 };
+	json_t *root, *j;
+	const char *result;
+
+	memset(s, 0, sizeof(*s));
+	req_set(&r, "action", "edit");
+	req_set(&r, "title", ed->title);
+	req_set(&r, "summary", ed->summary ? ed->summary : "");
+	req_set(&r, ed->flags & MW_MINOR ? "minor" : "notminor", "1");
+	if (ed->flags & MW_BOT)
+		req_set(&r, "bot", "1");
+	if (ed->flags & MW_CREATEONLY)
+		req_set(&r, "createonly", "1");
+	if (ed->flags & MW_NOCREATE)
+		req_set(&r, "nocreate", "1");
+	if (ed->baserevid > 0)
+		req_setl(&r, "baserevid", ed->baserevid);
+	if (ed->basetimestamp != NULL)
+		req_set(&r, "basetimestamp", ed->basetimestamp);
+	req_setn(&r, "text", ed->text, ed->len);
+	root = call(m, &r, C_CSRF, e);
+	req_free(&r);
+	if (root == NULL) {
+		if (!conflict_code(e->api))
+			return -1;
+		s->result = MW_CONFLICT;
+		strlcpy(s->why, e->api, sizeof(s->why));
+		return 0;
+	}
+	j = json_object_get(root, "edit");
+	result = jstr(j, "result");
+	if (result == NULL || strcmp(result, "Success") != 0) {
+		fail(e, 0, EX_DATAERR, "edit refused: %s",
+		    result ? result : "no result in the reply");
+		json_decref(root);
+		return -1;
+	}
+	if (jbool(j, "nochange"))
+		s->result = MW_NOCHANGE;
+	else {
+		s->result = MW_SAVED;
+		s->revid = jlong(j, "newrevid");
+		s->oldrevid = jlong(j, "oldrevid");
+		jcpy(s->timestamp, sizeof(s->timestamp), j, "newtimestamp");
+	}
+	json_decref(root);
+	return 0;
+}
+
+/* The sync user has seen the page: its next change mails again. */
+int
+mw_seen(struct mw *m, const char *title, struct mwerr *e)
+{
+	struct req r = { 0 };
+	json_t *root;
+	int ok;
+
+	req_set(&r, "action", "setnotificationtimestamp");
+	req_titles(&r, "titles", &title, 1);
+	root = call(m, &r, C_CSRF, e);
+	req_free(&r);
+	if (root == NULL)
+		return -1;
+	ok = json_is_array(json_object_get(root, "setnotificationtimestamp"));
+	json_decref(root);
+	if (!ok)
+		return fail(e, 0, EX_PROTOCOL, "no setnotificationtimestamp "
+		    "in the reply");
+	return 0;
+}
+
+int
+mw_watch(struct mw *m, const char **titles, size_t n, struct mwerr *e)
+{
+	struct req r = { 0 };
+	json_t *root;
+	size_t b, k;
+	int ok;
+
+	for (b = 0; b < n; b += k) {
+		k = n - b < MW_MAXTITLES ? n - b : MW_MAXTITLES;
+		req_set(&r, "action", "watch");
+		req_titles(&r, "titles", titles + b, k);
+		root = call(m, &r, C_WATCH, e);
+		req_free(&r);
+		if (root == NULL)
+			return -1;
+		ok = json_is_array(json_object_get(root, "watch"));
+		json_decref(root);
+		if (!ok)
+			return fail(e, 0, EX_PROTOCOL, "no watch in the reply");
+	}
+	return 0;
+}
+
+/* The members of a category, given with or without "Category:". */
+int
+mw_members(struct mw *m, const char *cat, struct mwtitle **v, size_t *n,
+    struct mwerr *e)
+{
+	struct req r = { 0 };
+	json_t *root, *j;
+	char *full;
+	size_t i, cap = 0;
+	int more = 1;
+
+	*v = NULL;
+	*n = 0;
+	if (strncasecmp(cat, "Category:", 9) == 0)
+		cat += 9;
+	if (asprintf(&full, "Category:%s", cat) == -1)
+		die(EX_TEMPFAIL, "asprintf");
+	req_set(&r, "action", "query");
+	req_set(&r, "list", "categorymembers");
+	req_set(&r, "cmtitle", full);
+	req_set(&r, "cmprop", "ids|title");
+	req_set(&r, "cmlimit", "max");
+	free(full);
+	while (more) {
+		if ((root = call(m, &r, 0, e)) == NULL) {
+			req_free(&r);
+			mw_titles_free(*v, *n);
+			*v = NULL;
+			*n = 0;
+			return -1;
+		}
+		json_array_foreach(jget(root, "query", "categorymembers", NULL),
+		    i, j) {
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 64;
+				*v = xreallocarray(*v, cap, sizeof(**v));
+			}
+			(*v)[*n].title = jdup(j, "title");
+			(*v)[*n].pageid = jlong(j, "pageid");
+			(*v)[(*n)++].ns = (int)jlong(j, "ns");
+		}
+		more = next_batch(root, &r);
+		json_decref(root);
+	}
+	req_free(&r);
+	return 0;
+}
+
+void
+mw_titles_free(struct mwtitle *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].title);
+	free(v);
+}
+
+/*
+ * Edits and page creations at or after since (a MediaWiki timestamp),
+ * oldest first, bot edits included; with notself, none of the sync
+ * user's.
+ */
+int
+mw_changes(struct mw *m, const char *since, int notself, struct mwchange **v,
+    size_t *n, struct mwerr *e)
+{
+	struct req r = { 0 };
+	struct mwchange *c;
+	json_t *root, *j;
+	size_t i, cap = 0;
+	int more = 1;
+
+	*v = NULL;
+	*n = 0;
+	req_set(&r, "action", "query");
+	req_set(&r, "list", "recentchanges");
+	req_set(&r, "rcstart", since);
+	req_set(&r, "rcdir", "newer");
+	req_set(&r, "rcprop", "title|ids|sizes|flags|user|timestamp|sha1");
+	req_set(&r, "rctype", "edit|new");
+	req_set(&r, "rclimit", "max");
+	if (notself)
+		req_set(&r, "rcexcludeuser", m->user);
+	while (more) {
+		if ((root = call(m, &r, 0, e)) == NULL) {
+			req_free(&r);
+			mw_changes_free(*v, *n);
+			*v = NULL;
+			*n = 0;
+			return -1;
+		}
+		json_array_foreach(jget(root, "query", "recentchanges", NULL),
+		    i, j) {
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 64;
+				*v = xreallocarray(*v, cap, sizeof(**v));
+			}
+			c = &(*v)[(*n)++];
+			memset(c, 0, sizeof(*c));
+			c->title = jdup(j, "title");
+			c->user = jdup(j, "user");
+			jcpy(c->type, sizeof(c->type), j, "type");
+			jcpy(c->timestamp, sizeof(c->timestamp), j, "timestamp");
+			jcpy(c->sha1, sizeof(c->sha1), j, "sha1");
+			c->pageid = jlong(j, "pageid");
+			c->revid = jlong(j, "revid");
+			c->oldrevid = jlong(j, "old_revid");
+			c->oldlen = jlong(j, "oldlen");
+			c->newlen = jlong(j, "newlen");
+			c->ns = (int)jlong(j, "ns");
+			c->minor = jbool(j, "minor");
+			c->bot = jbool(j, "bot");
+		}
+		more = next_batch(root, &r);
+		json_decref(root);
+	}
+	req_free(&r);
+	return 0;
+}
+
+void
+mw_changes_free(struct mwchange *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].title);
+		free(v[i].user);
+	}
+	free(v);
+}

@@ -1,0 +1,158 @@
+/*
+ * mw.h: the MediaWiki API client every applet uses (mw.c).
+ *
+ * One struct mw per wiki: one reused connection, one session shared with
+ * every other process through SPOOL/session/WIKI.cookies.  Every call
+ * returns 0 or -1; on -1 the struct mwerr says whether to retry later
+ * (temp, code 75) or give up (code 65, 69, 76, 77 or 78), and why.
+ * Every request but the login's own carries assert=user, so a lost
+ * session is noticed, renewed and the call retried once: a failed login
+ * can never turn into an anonymous edit.
+ */
+#ifndef MW_H
+#define MW_H
+
+#include <stddef.h>
+
+struct wiki;
+struct mw;
+
+#define MW_ERRLEN	512
+#define MW_TSLEN	21		/* 2026-11-22T04:10:03Z and NUL */
+#define MW_MAXTITLES	50		/* titles or revisions per request */
+
+struct mwerr {
+	int	 temp;			/* 1: a temporary condition */
+	int	 code;			/* sysexits(3) code for the caller */
+	long	 retry_after;		/* seconds the wiki asked for, or 0 */
+	char	 api[64];		/* the API's error code, or "" */
+	char	 msg[MW_ERRLEN];	/* one line: why */
+};
+
+struct mwrev {
+	long	 revid;
+	long	 parentid;
+	char	 timestamp[MW_TSLEN];
+	char	*user;			/* "" when hidden */
+	char	*comment;		/* "" when hidden */
+	char	 sha1[41];		/* hex, "" when hidden */
+	int	 minor;
+	int	 hidden;		/* text, user or comment suppressed */
+	long	 size;
+	char	*text;			/* NULL when hidden */
+	size_t	 len;
+};
+
+struct mwrevs {
+	struct mwrev	*v;
+	size_t		 n;
+	int		 missing;	/* no such page */
+};
+
+struct mwpage {
+	char		*title;		/* as the wiki names it */
+	long		 pageid;	/* 0 when missing or invalid */
+	int		 ns;
+	int		 missing;
+	int		 invalid;
+	int		 redirect;
+	long		 lastrevid;
+	char		 touched[MW_TSLEN];
+	long		 length;
+	char		**cats;		/* without the namespace prefix */
+	size_t		 ncats;
+	struct mwrev	 rev;		/* mw_current only: the top revision */
+};
+
+struct mwtitle {
+	char		*title;
+	long		 pageid;
+	int		 ns;
+};
+
+struct mwchange {
+	char		*title;
+	char		*user;
+	char		 type[8];	/* edit or new */
+	char		 timestamp[MW_TSLEN];
+	char		 sha1[41];
+	long		 pageid;
+	long		 revid;
+	long		 oldrevid;
+	long		 oldlen;
+	long		 newlen;
+	int		 ns;
+	int		 minor;
+	int		 bot;
+};
+
+struct mwuser {
+	char		*name;
+	long		 id;		/* 0: anonymous */
+	char		**groups;
+	size_t		 ngroups;
+	char		**rights;
+	size_t		 nrights;
+	int		 ratelimited;	/* the wiki rate-limits this user */
+};
+
+#define MW_MINOR	0x01
+#define MW_BOT		0x02
+#define MW_CREATEONLY	0x04
+#define MW_NOCREATE	0x08
+
+struct mwedit {
+	const char	*title;
+	const char	*text;
+	size_t		 len;
+	const char	*summary;
+	long		 baserevid;	/* 0: none */
+	const char	*basetimestamp;	/* NULL: none */
+	int		 flags;
+};
+
+enum mwsave { MW_SAVED, MW_NOCHANGE, MW_CONFLICT };
+
+struct mwsaved {
+	enum mwsave	 result;
+	long		 revid;		/* MW_SAVED: the new revision */
+	long		 oldrevid;
+	char		 timestamp[MW_TSLEN];
+	char		 why[64];	/* MW_CONFLICT: the API's code */
+};
+
+struct mw	*mw_open(const struct wiki *, struct mwerr *);
+void		 mw_close(struct mw *);
+int		 mw_login(struct mw *, struct mwerr *);
+int		 mw_loggedin(const struct mw *);
+
+int	 mw_whoami(struct mw *, struct mwuser *, struct mwerr *);
+int	 mw_user_can(const struct mwuser *, const char *);
+void	 mw_user_free(struct mwuser *);
+
+int	 mw_revs(struct mw *, const char *, long, long, size_t,
+	    struct mwrevs *, struct mwerr *);
+int	 mw_rev(struct mw *, long, struct mwrev *, char **, struct mwerr *);
+void	 mw_revs_free(struct mwrevs *);
+void	 mw_rev_free(struct mwrev *);
+int	 mw_next(struct mw *, long, long *, char **, struct mwerr *);
+
+int	 mw_info(struct mw *, const char **, size_t, struct mwpage *,
+	    struct mwerr *);
+int	 mw_current(struct mw *, const char **, size_t, struct mwpage *,
+	    struct mwerr *);
+void	 mw_pages_free(struct mwpage *, size_t);
+
+int	 mw_edit(struct mw *, const struct mwedit *, struct mwsaved *,
+	    struct mwerr *);
+int	 mw_seen(struct mw *, const char *, struct mwerr *);
+int	 mw_watch(struct mw *, const char **, size_t, struct mwerr *);
+
+int	 mw_members(struct mw *, const char *, struct mwtitle **, size_t *,
+	    struct mwerr *);
+void	 mw_titles_free(struct mwtitle *, size_t);
+int	 mw_changes(struct mw *, const char *, int, struct mwchange **,
+	    size_t *, struct mwerr *);
+void	 mw_changes_free(struct mwchange *, size_t);
+
+#endif
