@@ -25,7 +25,7 @@ CFLAGS	+= -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDFLAGS	+= -fsanitize=address,undefined
 endif
 
-APPLETS	= api conf login queue recv store
+APPLETS	= api conf login merge queue recv store
 SCRIPTS	=
 MAN1	= man/wikisync.1 $(APPLETS:%=man/ws-%.1)
 MAN5	= man/wikisync.conf.5
