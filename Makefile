@@ -25,11 +25,12 @@ CFLAGS	+= -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDFLAGS	+= -fsanitize=address,undefined
 endif
 
-APPLETS	= api conf login merge queue recv store
-SCRIPTS	=
+APPLETS	= api conf login merge push queue recv store verify
+SCRIPTS	= ws-peerd
 MAN1	= man/wikisync.1 $(APPLETS:%=man/ws-%.1)
 MAN5	= man/wikisync.conf.5
 MAN7	= man/wikisync.7
+MAN8	= $(SCRIPTS:%=man/%.8)
 
 CMD_SRC	= $(wildcard cmd/*.c)
 COM_SRC	= $(wildcard common/*.c)
@@ -80,6 +81,12 @@ install: all
 	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
 	install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
 	install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7
+	install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8
+	for s in $(SCRIPTS); do install -m 755 scripts/$$s $(DESTDIR)$(SBINDIR); done
+	install -d $(DESTDIR)$(SHAREDIR)/cron $(DESTDIR)$(SHAREDIR)/systemd
+	install -m 644 scripts/cron/wikisync $(DESTDIR)$(SHAREDIR)/cron
+	sed 's|/usr/local/sbin/|$(SBINDIR)/|' scripts/systemd/ws-peerd.service \
+	    >$(DESTDIR)$(SHAREDIR)/systemd/ws-peerd.service
 	install -d $(DESTDIR)$(SHAREDIR)/exim4/router $(DESTDIR)$(SHAREDIR)/exim4/transport
 	install -m 644 scripts/exim4/router/150_wikisync $(DESTDIR)$(SHAREDIR)/exim4/router
 	sed 's|/usr/bin/ws-recv|$(BINDIR)/ws-recv|' scripts/exim4/transport/30_wikisync \

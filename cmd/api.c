@@ -441,10 +441,7 @@ cmd_changes(int argc, char **argv)
 	return 0;
 }
 
-static const struct {
-	const char	*name;
-	int		(*fn)(int, char **);
-} cmds[] = {
+static const struct subcmd cmds[] = {
 	{ "whoami", cmd_whoami }, { "revs", cmd_revs }, { "text", cmd_text },
 	{ "current", cmd_current }, { "info", cmd_info },
 	{ "edit", cmd_edit }, { "next", cmd_next }, { "seen", cmd_seen },
@@ -455,18 +452,6 @@ static const struct {
 int
 api_main(int argc, char *argv[])
 {
-	size_t i;
-	int ch;
-
-	while ((ch = getopt(argc, argv, "+" WS_OPTS)) != -1)
-		ws_opt(ch, optarg, usage);
-	argc -= optind;
-	argv += optind;
-	if (argc < 1)
-		ws_usage(usage, EX_USAGE);
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (strcmp(argv[0], cmds[i].name) == 0)
-			return cmds[i].fn(argc, argv);
-	ws_log(LOG_ERR, "%s: unknown command", argv[0]);
-	ws_usage(usage, EX_USAGE);
+	return ws_subcmd(argc, argv, cmds, sizeof(cmds) / sizeof(cmds[0]),
+	    usage);
 }

@@ -58,9 +58,10 @@ print_all(const struct conf *c, const char *spool)
 			list("categories", g->categories, g->ncategories);
 		if (g->npages)
 			list("pages", g->pages, g->npages);
-		printf("history = %s\nconflict = %s\n",
+		printf("history = %s\nconflict = %s\ntalk-notes = %s\n",
 		    g->history == HISTORY_LATEST ? "latest" : "replay",
-		    g->conflict == CONFLICT_MARKERS ? "markers" : "wiki");
+		    g->conflict == CONFLICT_MARKERS ? "markers" : "wiki",
+		    g->talknotes ? "yes" : "no");
 	}
 }
 

@@ -626,10 +626,7 @@ cmd_stats(int argc, char **argv)
 	return 0;
 }
 
-static const struct {
-	const char	*name;
-	int		(*fn)(int, char **);
-} cmds[] = {
+static const struct subcmd cmds[] = {
 	{ "add", cmd_add }, { "ls", cmd_ls }, { "take", cmd_take },
 	{ "done", cmd_done }, { "defer", cmd_defer }, { "hold", cmd_hold },
 	{ "release", cmd_release }, { "get", cmd_get }, { "set", cmd_set },
@@ -640,18 +637,6 @@ static const struct {
 int
 queue_main(int argc, char *argv[])
 {
-	size_t i;
-	int ch;
-
-	while ((ch = getopt(argc, argv, "+" WS_OPTS)) != -1)
-		ws_opt(ch, optarg, usage);
-	argc -= optind;
-	argv += optind;
-	if (argc < 1)
-		ws_usage(usage, EX_USAGE);
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (strcmp(argv[0], cmds[i].name) == 0)
-			return cmds[i].fn(argc, argv);
-	ws_log(LOG_ERR, "%s: unknown command", argv[0]);
-	ws_usage(usage, EX_USAGE);
+	return ws_subcmd(argc, argv, cmds, sizeof(cmds) / sizeof(cmds[0]),
+	    usage);
 }

@@ -19,18 +19,22 @@ int	api_main(int, char **);
 int	conf_main(int, char **);
 int	login_main(int, char **);
 int	merge_main(int, char **);
+int	push_main(int, char **);
 int	queue_main(int, char **);
 int	recv_main(int, char **);
 int	store_main(int, char **);
+int	verify_main(int, char **);
 
 static const struct applet applets[] = {
 	{ "api",	api_main,	"the MediaWiki API calls WikiSync makes, one at a time" },
 	{ "conf",	conf_main,	"check the configuration and print it" },
 	{ "login",	login_main,	"log in to the wikis, keep sessions alive, report down time" },
 	{ "merge",	merge_main,	"three-way merge of wikitext that never drops text" },
+	{ "push",	push_main,	"bring the peer wikis up to a page's revisions" },
 	{ "queue",	queue_main,	"the crash-safe job queue" },
 	{ "recv",	recv_main,	"turn a wiki's notification mail into a job" },
 	{ "store",	store_main,	"the store of synced texts and its log" },
+	{ "verify",	verify_main,	"confirm the peers carry what was pushed" },
 };
 
 static void

@@ -228,6 +228,16 @@ group_key(struct parser *p, struct group *g, const char *key, const char *val)
 		else
 			return fail(p, p->line,
 			    "conflict: not wiki or markers: %s", val);
+	} else if (strcmp(key, "talk-notes") == 0) {
+		if (once(p, 32, key) == -1)
+			return -1;
+		if (strcmp(val, "yes") == 0)
+			g->talknotes = 1;
+		else if (strcmp(val, "no") == 0)
+			g->talknotes = 0;
+		else
+			return fail(p, p->line,
+			    "talk-notes: not yes or no: %s", val);
 	} else
 		return fail(p, p->line, "unknown key \"%s\"", key);
 	return 0;
@@ -278,6 +288,7 @@ section(struct parser *p, struct conf *c, char *s, struct wiki **w,
 		*g = &c->groups[c->ngroups++];
 		memset(*g, 0, sizeof(**g));
 		(*g)->name = xstrdup(name);
+		(*g)->talknotes = 1;
 		(*g)->line = p->line;
 	}
 	return 0;

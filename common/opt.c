@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "wikisync.h"
 
@@ -41,6 +42,27 @@ ws_opt(int ch, const char *arg, const char *usage)
 		ws_usage(usage, EX_USAGE);
 	}
 	return 0;
+}
+
+/* The shared options, then the command named next, with its arguments. */
+int
+ws_subcmd(int argc, char **argv, const struct subcmd *cmds, size_t n,
+    const char *usage)
+{
+	size_t i;
+	int ch;
+
+	while ((ch = getopt(argc, argv, "+" WS_OPTS)) != -1)
+		ws_opt(ch, optarg, usage);
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		ws_usage(usage, EX_USAGE);
+	for (i = 0; i < n; i++)
+		if (strcmp(argv[0], cmds[i].name) == 0)
+			return cmds[i].fn(argc, argv);
+	ws_log(LOG_ERR, "%s: unknown command", argv[0]);
+	ws_usage(usage, EX_USAGE);
 }
 
 /* Usage text, one or more lines, each a SYNOPSIS line of the man page. */

@@ -400,3 +400,29 @@ job_remove(struct spool *sp, struct job *j)
 		return -1;
 	return fsync_dir(sp->dir[j->state]);
 }
+
+/*
+ * Set fields of job id wherever it is, under the lock: the way an applet
+ * working on a job records its progress.  keys and vals are n long.
+ */
+int
+job_update(struct spool *sp, const char *id, const char **keys,
+    const char **vals, size_t n)
+{
+	struct job j;
+	size_t i;
+	int r;
+
+	if (spool_lock(sp) == -1)
+		return -1;
+	if (job_load(sp, id, &j) == -1) {
+		spool_unlock(sp);
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		job_set(&j, keys[i], vals[i]);
+	r = job_save(sp, &j, j.state, j.state == Q_NEW ? j.mtime.tv_sec : 0);
+	job_free(&j);
+	spool_unlock(sp);
+	return r;
+}

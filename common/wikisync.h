@@ -45,6 +45,14 @@ extern struct wsopt wsopt;
 int	 ws_opt(int, const char *, const char *);
 void	 ws_usage(const char *, int) __attribute__((noreturn));
 
+/* Applets with commands (ws-queue add ...): the shared options, then one
+ * of these by name. */
+struct subcmd {
+	const char	*name;
+	int		(*fn)(int, char **);
+};
+int	 ws_subcmd(int, char **, const struct subcmd *, size_t, const char *);
+
 /* Config: wikisync.conf(5). */
 enum history	{ HISTORY_REPLAY, HISTORY_LATEST };
 enum conflict	{ CONFLICT_WIKI, CONFLICT_MARKERS };
@@ -70,6 +78,7 @@ struct group {
 	size_t		 npages;
 	enum history	 history;
 	enum conflict	 conflict;
+	int		 talknotes;	/* tell both editors of a conflict */
 	int		 line;
 };
 
@@ -174,6 +183,8 @@ void	 job_unset(struct job *, const char *);
 int	 job_add(struct spool *, struct job *);
 int	 job_save(struct spool *, struct job *, enum jobstate, time_t);
 int	 job_remove(struct spool *, struct job *);
+int	 job_update(struct spool *, const char *, const char **,
+	    const char **, size_t);
 
 /* The store of synced texts, spool/store (T1wiki's), see store.c. */
 #define SHA1_HEX	40
@@ -222,3 +233,7 @@ int	 store_log_repair(struct store *, char *, size_t);
 int	 store_ptr_read(struct store *, const char *, const char *,
 	    struct storeptr *);
 #define STORE_LOGREC	182
+
+/* The job ws-push and ws-verify work on, see sync.c. */
+const struct wiki *sync_job_open(const char *, struct spool *, struct store *,
+	    struct job *, const char **);

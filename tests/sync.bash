@@ -1,0 +1,74 @@
+# sync.bash: helpers for the sync tests on the real bed (load after bed).
+#
+# ws-peerd runs in the background for the whole file, started by
+# peerd_start and stopped by peerd_stop; edits go through MediaWiki's API
+# as the editor, mail through Exim into ws-recv, as in production.
+
+# ws-peerd leads its own process group, so a stop is a crash of the whole
+# loop: SIGKILL to it and to whatever applet it was running.
+peerd_start() {
+	rm -f "$BED/peerd.pid"
+	setsid sh -c 'echo $$ >"$1.tmp" && mv "$1.tmp" "$1" && exec ws-peerd' \
+	    sh "$BED/peerd.pid" >>"$BED/peerd.log" 2>&1 &
+	wait_for 5 test -s "$BED/peerd.pid"
+}
+
+peerd_stop() {
+	local pid
+	[ -f "$BED/peerd.pid" ] || return 0
+	pid=$(cat "$BED/peerd.pid")
+	kill -KILL -- "-$pid"
+	while pgrep -g "$pid" >/dev/null; do sleep 0.05; done
+	rm -f "$BED/peerd.pid"
+}
+
+# edit WIKI TITLE TEXT [SUMMARY]: an edit by the editor; prints the revid
+edit() { ws-testbed edit "$BED" "$@"; }
+# watch WIKI TITLE: the sync user watches the page (new pages mail then)
+watch() { ws-testbed watch "$BED" "$@"; }
+
+# wait_for SECONDS CMD...: until CMD succeeds, polling every 50 ms
+wait_for() {
+	local end=$(( $(date +%s%N) + $1 * 1000000000 ))
+	shift
+	until "$@" 2>/dev/null; do
+		[ "$(date +%s%N)" -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+
+# has_text WIKI TITLE TEXT: the page's current text is TEXT
+has_text() { [ "$(bed_text "$1" "$2")" = "$3" ]; }
+
+# conflicted WIKI TITLE: the page is in the conflict category
+conflicted() { [[ "$(bed_text "$1" "$2")" == *"[[Category:WikiSync conflicts]]"* ]]; }
+
+# idle: nothing due or running in the queue
+idle() {
+	local s
+	s=$(ws-queue stats) || return 1
+	[[ "$s" == *"due 0"*"running 0"* ]]
+}
+
+# history WIKI TITLE: "user<TAB>comment" per revision, oldest first
+history() {
+	ws-testbed api "$BED" "$1" action=query prop=revisions titles="$2" \
+	    rvlimit=max rvdir=newer rvprop='user|comment|sha1' |
+	python3 -c '
+import json, sys
+p = json.load(sys.stdin)["query"]["pages"][0]
+for r in p.get("revisions", []):
+    print("%s\t%s\t%s" % (r["user"], r.get("comment", ""), r["sha1"]))'
+}
+
+# The file's bed and loop: setup_file() { sync_setup_file N; } and so on.
+sync_setup_file() {
+	bed_up "${1:-2}"
+	peerd_start
+}
+
+sync_teardown_file() {
+	peerd_stop
+	[ ! -s "$BED/peerd.log" ] || { echo "==== peerd.log"; tail -n 30 "$BED/peerd.log"; } >&3
+	bed_down
+}
