@@ -14,7 +14,8 @@ CC	= cc
 CFLAGS	= -std=c11 -O2 -g -Wall -Wextra -Werror
 PKGS	= libmd libbsd-overlay libcurl jansson
 PKG_CFLAGS != pkg-config --cflags $(PKGS) 2>/dev/null || echo -DMISSING_DEPS_RUN_MAKE_DEPS
-PKG_LIBS != pkg-config --libs $(PKGS) 2>/dev/null
+# libcurl is loaded when a wiki is first opened (common/libcurl.h), not linked
+PKG_LIBS != pkg-config --libs libmd libbsd-overlay jansson 2>/dev/null
 CPPFLAGS = -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -Icommon
 
 BUILD	= build
@@ -40,7 +41,7 @@ HDR	= $(wildcard common/*.h)
 all: $(BUILD)/wikisync $(APPLETS:%=$(BUILD)/ws-%)
 
 $(BUILD)/wikisync: $(OBJ)
-	$(CC) $(LDFLAGS) -o $@ $(OBJ) $(PKG_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(OBJ) $(PKG_LIBS) -ldl
 
 $(BUILD)/%.o: %.c $(HDR) Makefile
 	@mkdir -p $(@D)

@@ -35,10 +35,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "wikisync.h"
+#include "libcurl.h"
 #include "mw.h"
 
 #define REPLY_MAX	(256UL << 20)
@@ -856,6 +856,12 @@ mw_open(const struct wiki *w, struct mwerr *e)
 	char *text;
 
 	if (!inited) {
+		char why[300];
+
+		if (libcurl_load(why, sizeof(why)) == -1) {
+			fail(e, 0, EX_UNAVAILABLE, "libcurl: %s", why);
+			return NULL;
+		}
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 			fail(e, 1, EX_TEMPFAIL, "curl_global_init failed");
 			return NULL;
