@@ -8,8 +8,9 @@
 # loop: SIGKILL to it and to whatever applet it was running.
 peerd_start() {
 	rm -f "$BED/peerd.pid"
-	setsid sh -c 'echo $$ >"$1.tmp" && mv "$1.tmp" "$1" && exec ws-peerd' \
-	    sh "$BED/peerd.pid" >>"$BED/peerd.log" 2>&1 &
+	# in a subshell: not a job of this shell, which would report its death
+	(setsid sh -c 'echo $$ >"$1.tmp" && mv "$1.tmp" "$1" && exec ws-peerd' \
+	    sh "$BED/peerd.pid" >>"$BED/peerd.log" 2>&1 &)
 	wait_for 5 test -s "$BED/peerd.pid"
 }
 
