@@ -32,16 +32,6 @@
 
 static const char usage[] = "[-kqv] [-c file] [-d dir] [wiki ...]";
 
-struct state {
-	int	 up;			/* -1: never checked */
-	long long since;
-	long long previous;		/* since of the state before */
-	long long last_ok;
-	long long checked;
-	long long reported;
-	int	 code;
-	char	 error[MW_ERRLEN];
-};
 
 static void
 iso(long long t, char *buf, size_t len)
@@ -63,65 +53,8 @@ clock_time(long long t, char *buf, size_t len)
 	strftime(buf, len, "%H:%M:%S", &tm);
 }
 
-static void
-duration(long long s, char *buf, size_t len)
-{
-	if (s < 0)
-		s = 0;
-	if (s < 60)
-		snprintf(buf, len, "%llds", s);
-	else if (s < 3600)
-		snprintf(buf, len, "%lldm%llds", s / 60, s % 60);
-	else if (s < 86400)
-		snprintf(buf, len, "%lldh%lldm", s / 3600, s % 3600 / 60);
-	else
-		snprintf(buf, len, "%lldd%lldh", s / 86400, s % 86400 / 3600);
-}
-
-static void
-state_read(int dir, const char *name, struct state *st)
-{
-	char *text, *line, *save = NULL, *eq;
-	size_t len;
-	long long n;
-	int fd;
-
-	memset(st, 0, sizeof(*st));
-	st->up = -1;
-	if ((fd = openat(dir, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		return;
-	text = read_all(fd, 64 * 1024, &len);
-	close(fd);
-	if (text == NULL)
-		return;
-	for (line = strtok_r(text, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
-		if ((eq = strchr(line, '=')) == NULL)
-			continue;
-		*eq++ = '\0';
-		n = strtoll(eq, NULL, 10);
-		if (strcmp(line, "state") == 0)
-			st->up = strcmp(eq, "up") == 0;
-		else if (strcmp(line, "since") == 0)
-			st->since = n;
-		else if (strcmp(line, "previous") == 0)
-			st->previous = n;
-		else if (strcmp(line, "last_ok") == 0)
-			st->last_ok = n;
-		else if (strcmp(line, "checked") == 0)
-			st->checked = n;
-		else if (strcmp(line, "reported") == 0)
-			st->reported = n;
-		else if (strcmp(line, "code") == 0)
-			st->code = (int)n;
-		else if (strcmp(line, "last_error") == 0)
-			strlcpy(st->error, eq, sizeof(st->error));
-	}
-	free(text);
-}
-
 static int
-state_write(int dir, const char *name, const struct state *st)
+state_write(int dir, const char *name, const struct wikistate *st)
 {
 	char buf[MW_ERRLEN + 256];
 	int n;
@@ -184,7 +117,7 @@ mail(const char *to, const char *subject, const char *body)
 
 /* The change st records, as one line, for the log, the mail, stdout. */
 static void
-change_line(const struct wiki *w, const struct state *st, char *buf,
+change_line(const struct wiki *w, const struct wikistate *st, char *buf,
     size_t len)
 {
 	char at[16], d[32];
@@ -200,7 +133,7 @@ change_line(const struct wiki *w, const struct state *st, char *buf,
 }
 
 static void
-report(const struct wiki *w, struct state *st, const char *line)
+report(const struct wiki *w, struct wikistate *st, const char *line)
 {
 	const char *to = ws_conf()->report;
 	char subject[160], since[32], host[256], error[MW_ERRLEN + 16] = "";
@@ -239,9 +172,9 @@ report(const struct wiki *w, struct state *st, const char *line)
  */
 static int
 record(int dir, const struct wiki *w, const struct mwerr *e,
-    struct state *st)
+    struct wikistate *st)
 {
-	struct state old;
+	struct wikistate old;
 	long long now = (long long)time(NULL);
 	char line[MW_ERRLEN + 128];
 	int changed;
@@ -249,7 +182,7 @@ record(int dir, const struct wiki *w, const struct mwerr *e,
 	while (flock(dir, LOCK_EX) == -1)
 		if (errno != EINTR)
 			die(EX_TEMPFAIL, "state: lock");
-	state_read(dir, w->name, &old);
+	wikistate_read(dir, w->name, &old);
 	*st = old;
 	st->checked = now;
 	if (e == NULL) {
@@ -343,7 +276,7 @@ login_main(int argc, char *argv[])
 	const struct wiki *w;
 	struct mwuser u;
 	struct mwerr e;
-	struct state st;
+	struct wikistate st;
 	char since[32];
 	size_t i, n;
 	int ch, keep = 0, rc = 0, dir, loggedin, ok, came_up;

@@ -101,7 +101,7 @@ merge_main(int argc, char *argv[])
 
 	memset(&mo, 0, sizeof(mo));
 	mo.style = STYLE_MARKERS;
-	mo.category = "WikiSync conflicts";
+	mo.category = CONFLICT_CATEGORY;
 	while ((ch = getopt_long(argc, argv, "+" WS_OPTS "C:L:ps:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {

@@ -26,7 +26,6 @@
 #include "diff.h"
 #include "mw.h"
 
-#define CONFLICT_CATEGORY	"WikiSync conflicts"
 #define EDIT_TRIES		3
 
 static const char usage[] = "[-qv] [-c file] [-d dir] job";
@@ -241,7 +240,7 @@ talk_note(const struct wiki *w, struct mw *m, const char *user,
 	    "Your edit of [[%s]] and an edit on %s changed the same text "
 	    "differently. Both versions are kept on the page, in a box; "
 	    "please keep one, or combine them, and remove the box. "
-	    "All pages like this: [[:Category:WikiSync conflicts]]. "
+	    "All pages like this: [[:Category:" CONFLICT_CATEGORY "]]. "
 	    "~~~~\n", title, title, other);
 	memset(&pg, 0, sizeof(pg));
 	if (mw_current(m, &t, 1, &pg, &e) == -1)

@@ -36,6 +36,9 @@ struct hunk {
 enum tokens	{ TOK_LINES, TOK_WORDS };
 enum style	{ STYLE_MARKERS, STYLE_WIKI };
 
+/* The category a page with a conflict joins, in the wiki style. */
+#define CONFLICT_CATEGORY	"WikiSync conflicts"
+
 #define MERGE_WORDS_MAX	(1u << 21)	/* tokens a side: word level */
 #define MERGE_LINES_MAX	(1u << 25)	/* lines a side: line level */
 

@@ -234,6 +234,21 @@ int	 store_ptr_read(struct store *, const char *, const char *,
 	    struct storeptr *);
 #define STORE_LOGREC	182
 
+/* SPOOL/state/WIKI: is the wiki up, see state.c. */
+struct wikistate {
+	int		 up;		/* -1: never checked */
+	long long	 since;
+	long long	 previous;	/* since of the state before */
+	long long	 last_ok;
+	long long	 checked;
+	long long	 reported;
+	int		 code;
+	char		 error[512];
+};
+
+void	 wikistate_read(int, const char *, struct wikistate *);
+void	 duration(long long, char *, size_t);
+
 /* The job ws-push and ws-verify work on, see sync.c. */
 const struct wiki *sync_job_open(const char *, struct spool *, struct store *,
 	    struct job *, const char **);

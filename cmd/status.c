@@ -1,0 +1,636 @@
+/*
+ * status.c: ws-status, one table: the wikis, the queue, what waits for a
+ * person, the last sync of each group.
+ *
+ * Sources, all local unless -w: SPOOL/state/WIKI as ws-login -k writes
+ * it, the queue, the store's log (the newest finished record of any of a
+ * group's wikis is the group's last sync).  A page in conflict is one in
+ * the category ws-push gives a merge that kept both sides; only the wikis
+ * know when a person has resolved one, so -w asks each wiki not recorded
+ * down for its members.  Held jobs are always shown.
+ * -p writes the same as wikitext to a page, and only when the page's text
+ * differs: that text holds no clock reading (no ages, no check times), so
+ * a run that finds nothing new makes no revision.
+ * Exit 1 when a person is needed: a wiki down, a job held, a page in
+ * conflict.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wikisync.h"
+#include "diff.h"
+#include "mw.h"
+
+#define MAXCOL			6
+
+static const char usage[] = "[-qtvw] [-c file] [-d dir] [-p wiki:page]";
+
+struct wstate {
+	const struct wiki *w;
+	int		 up;		/* -1: never checked */
+	long long	 since;
+	long long	 checked;
+	long long	 last_ok;
+	char		 error[MW_ERRLEN];
+};
+
+struct held {
+	char		 id[64];
+	char		*wiki;
+	char		*title;
+	char		*reason;
+};
+
+struct inconflict {
+	const char	*wiki;
+	char		*title;
+};
+
+struct last {
+	long long	 time;		/* 0: never */
+	char		 wiki[33];
+	char		 title[512];
+};
+
+struct status {
+	struct wstate	*ws;
+	size_t		 nws;
+	size_t		 due, waiting, running;
+	long long	 oldest;	/* the oldest job's time, 0: none */
+	struct held	*held;
+	size_t		 nheld;
+	struct inconflict	*cf;
+	size_t		 ncf;
+	int		 cfasked;	/* -w */
+	struct last	*last;		/* one per group */
+	time_t		 now;
+};
+
+/* A table for people: on a terminal, padded columns; on a wiki, wikitext. */
+struct table {
+	const char	*caption;
+	size_t		 ncol;
+	char		**cell;		/* row by row, the first the header */
+	size_t		 ncell;
+};
+
+static void
+iso(long long t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0) {
+		strlcpy(buf, "-", len);
+		return;
+	}
+	gmtime_r(&tt, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void
+read_wikis(const struct conf *c, struct status *s)
+{
+	struct wikistate st;
+	char path[4096];
+	size_t i;
+	int dir;
+
+	snprintf(path, sizeof(path), "%s/state", ws_spool());
+	if ((dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 &&
+	    errno != ENOENT)
+		die(EX_TEMPFAIL, "%s", path);
+	s->nws = c->nwikis;
+	s->ws = xcalloc(s->nws ? s->nws : 1, sizeof(*s->ws));
+	for (i = 0; i < s->nws; i++) {
+		s->ws[i].w = &c->wikis[i];
+		wikistate_read(dir, c->wikis[i].name, &st);
+		s->ws[i].up = st.up;
+		s->ws[i].since = st.since;
+		s->ws[i].checked = st.checked;
+		s->ws[i].last_ok = st.last_ok;
+		strlcpy(s->ws[i].error, st.error, sizeof(s->ws[i].error));
+	}
+	if (dir != -1)
+		close(dir);
+}
+
+static char *
+dup_or_dash(const char *v)
+{
+	return xstrdup(v != NULL && *v != '\0' ? v : "-");
+}
+
+static void
+read_queue(struct spool *sp, struct status *s)
+{
+	struct stat sb;
+	struct job j;
+	struct held *h;
+	char **ids;
+	size_t n, i;
+	long long t;
+	int q;
+
+	for (q = 0; q < Q_NSTATE; q++) {
+		if (spool_ids(sp, (enum jobstate)q, &ids, &n) == -1)
+			die(EX_TEMPFAIL, "queue/%s", jobstate_name[q]);
+		for (i = 0; i < n; i++) {
+			t = strtoll(ids[i], NULL, 10);
+			if (t > 0 && (s->oldest == 0 || t < s->oldest))
+				s->oldest = t;
+			if (q == Q_CUR)
+				s->running++;
+			else if (q == Q_NEW && fstatat(sp->dir[Q_NEW], ids[i],
+			    &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    sb.st_mtime > s->now)
+				s->waiting++;
+			else if (q == Q_NEW)
+				s->due++;
+			else if (job_load(sp, ids[i], &j) == 0) {
+				s->held = xreallocarray(s->held, s->nheld + 1,
+				    sizeof(*s->held));
+				h = &s->held[s->nheld++];
+				strlcpy(h->id, j.id, sizeof(h->id));
+				h->wiki = dup_or_dash(job_get(&j, "wiki"));
+				h->title = dup_or_dash(job_get(&j, "title"));
+				h->reason = dup_or_dash(job_get(&j, "error"));
+				job_free(&j);
+			}
+		}
+		spool_ids_free(ids, n);
+	}
+}
+
+static int
+in_group(const struct group *g, const char *wiki)
+{
+	size_t i;
+
+	for (i = 0; i < g->nwikis; i++)
+		if (strcmp(g->wikis[i], wiki) == 0)
+			return 1;
+	return 0;
+}
+
+/* The newest finished log record of each group's wikis, newest first. */
+static void
+read_log(const struct conf *c, struct status *s)
+{
+	struct store st;
+	struct storeptr p;
+	struct logrec r;
+	struct last *l;
+	size_t g, left = c->ngroups;
+	off_t i;
+
+	s->last = xcalloc(c->ngroups ? c->ngroups : 1, sizeof(*s->last));
+	if (left == 0)
+		return;
+	if (store_open(&st, ws_spool()) == -1)
+		die(EX_TEMPFAIL, "store in %s", ws_spool());
+	for (i = store_log_records(&st) - 1; i >= 0 && left > 0; i--) {
+		if (store_log_read(&st, i, &r) == -1 || r.finished != '+')
+			continue;
+		for (g = 0; g < c->ngroups; g++) {
+			l = &s->last[g];
+			if (l->time != 0 || !in_group(&c->groups[g], r.wiki))
+				continue;
+			l->time = r.time;
+			strlcpy(l->wiki, r.wiki, sizeof(l->wiki));
+			if (store_ptr_read(&st, r.wiki, r.key, &p) == 0)
+				strlcpy(l->title, p.title, sizeof(l->title));
+			else
+				strlcpy(l->title, r.key, sizeof(l->title));
+			left--;
+		}
+	}
+	store_close(&st);
+}
+
+/* -w: the members of the conflict category on each wiki not down. */
+static void
+read_conflicts(struct status *s)
+{
+	struct mwtitle *t;
+	struct mwerr e;
+	struct mw *m;
+	size_t i, k, n;
+
+	s->cfasked = 1;
+	for (i = 0; i < s->nws; i++) {
+		if (s->ws[i].up == 0)
+			continue;
+		if ((m = mw_open(s->ws[i].w, &e)) == NULL ||
+		    mw_members(m, CONFLICT_CATEGORY, &t, &n, &e) == -1) {
+			ws_log(LOG_WARNING, "%s: conflicts: %s",
+			    s->ws[i].w->name, e.msg);
+			mw_close(m);
+			continue;
+		}
+		for (k = 0; k < n; k++) {
+			s->cf = xreallocarray(s->cf, s->ncf + 1, sizeof(*s->cf));
+			s->cf[s->ncf].wiki = s->ws[i].w->name;
+			s->cf[s->ncf++].title = xstrdup(t[k].title);
+		}
+		mw_titles_free(t, n);
+		mw_close(m);
+	}
+}
+
+static void
+cell(struct table *t, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+cell(struct table *t, const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+
+	va_start(ap, fmt);
+	if (vasprintf(&p, fmt, ap) == -1)
+		die(EX_TEMPFAIL, "vasprintf");
+	va_end(ap);
+	t->cell = xreallocarray(t->cell, t->ncell + 1, sizeof(*t->cell));
+	t->cell[t->ncell++] = p;
+}
+
+static void
+table_free(struct table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->ncell; i++)
+		free(t->cell[i]);
+	free(t->cell);
+}
+
+/*
+ * The tables, for a terminal (clock: with ages and check times) or for a
+ * wiki page (without: the page changes only when the state does).
+ */
+static size_t
+tables(const struct status *s, const struct conf *c, int clock,
+    struct table *tb)
+{
+	const struct wstate *w;
+	struct table *t;
+	char a[32], b[32], d[32];
+	size_t i, n = 0;
+
+	t = &tb[n++];
+	*t = (struct table){ "Wikis", clock ? 5 : 4, NULL, 0 };
+	cell(t, "wiki");
+	cell(t, "state");
+	cell(t, "since");
+	cell(t, "session");
+	if (clock)
+		cell(t, "checked");
+	for (i = 0; i < s->nws; i++) {
+		w = &s->ws[i];
+		iso(w->since, a, sizeof(a));
+		duration((long long)s->now - w->checked, d, sizeof(d));
+		cell(t, "%s", w->w->name);
+		cell(t, "%s", w->up == 1 ? "up" : w->up == 0 ? "down" :
+		    "unknown");
+		cell(t, "%s", w->up == -1 ? "-" : a);
+		if (w->up == -1)
+			cell(t, "unknown");
+		else if (w->up == 1 && w->last_ok == w->checked)
+			cell(t, "ok");
+		else
+			cell(t, "failed: %s", w->error);
+		if (clock)
+			cell(t, "%s", w->checked > 0 ? strcat(d, " ago") :
+			    "never");
+	}
+
+	t = &tb[n++];
+	*t = (struct table){ "Queue", 5, NULL, 0 };
+	cell(t, "due");
+	cell(t, "waiting");
+	cell(t, "running");
+	cell(t, "held");
+	cell(t, "oldest job");
+	cell(t, "%zu", s->due);
+	cell(t, "%zu", s->waiting);
+	cell(t, "%zu", s->running);
+	cell(t, "%zu", s->nheld);
+	iso(s->oldest, a, sizeof(a));
+	duration((long long)s->now - s->oldest, d, sizeof(d));
+	if (s->oldest == 0 || !clock)
+		cell(t, "%s", a);
+	else
+		cell(t, "%s ago", d);
+
+	if (s->nheld > 0) {
+		t = &tb[n++];
+		*t = (struct table){ "Held jobs", 4, NULL, 0 };
+		cell(t, "job");
+		cell(t, "wiki");
+		cell(t, "page");
+		cell(t, "reason");
+		for (i = 0; i < s->nheld; i++) {
+			cell(t, "%s", s->held[i].id);
+			cell(t, "%s", s->held[i].wiki);
+			cell(t, "%s", s->held[i].title);
+			cell(t, "%s", s->held[i].reason);
+		}
+	}
+
+	if (s->cfasked) {
+		t = &tb[n++];
+		*t = (struct table){ "Pages in conflict", 2, NULL, 0 };
+		cell(t, "wiki");
+		cell(t, "page");
+		for (i = 0; i < s->ncf; i++) {
+			cell(t, "%s", s->cf[i].wiki);
+			cell(t, "%s", s->cf[i].title);
+		}
+	}
+
+	if (c->ngroups > 0) {
+		t = &tb[n++];
+		*t = (struct table){ "Last sync", 3, NULL, 0 };
+		cell(t, "group");
+		cell(t, "last sync");
+		cell(t, "page");
+		for (i = 0; i < c->ngroups; i++) {
+			iso(s->last[i].time, b, sizeof(b));
+			cell(t, "%s", c->groups[i].name);
+			cell(t, "%s", b);
+			if (s->last[i].time == 0)
+				cell(t, "-");
+			else
+				cell(t, "%s on %s", s->last[i].title,
+				    s->last[i].wiki);
+		}
+	}
+	return n;
+}
+
+static void
+print_tables(struct table *tb, size_t n)
+{
+	size_t w[MAXCOL], i, k, col;
+	int len;
+
+	for (i = 0; i < n; i++) {
+		memset(w, 0, sizeof(w));
+		for (k = 0; k < tb[i].ncell; k++)
+			if (strlen(tb[i].cell[k]) > w[k % tb[i].ncol])
+				w[k % tb[i].ncol] = strlen(tb[i].cell[k]);
+		printf("%s%s\n", i > 0 ? "\n" : "", tb[i].caption);
+		for (k = 0; k < tb[i].ncell; k++) {
+			col = k % tb[i].ncol;
+			len = col + 1 == tb[i].ncol ? 0 : (int)w[col];
+			printf("  %-*s%s", len,
+			    tb[i].cell[k], col + 1 == tb[i].ncol ? "\n" : "");
+		}
+	}
+}
+
+/* One field of a tab-separated line: no tab or newline inside. */
+static void
+field(const char *v)
+{
+	putchar('\t');
+	for (; *v != '\0'; v++)
+		putchar(*v == '\t' || *v == '\n' || *v == '\r' ? ' ' : *v);
+}
+
+static void
+print_tsv(const struct status *s, const struct conf *c)
+{
+	const struct wstate *w;
+	size_t i;
+
+	for (i = 0; i < s->nws; i++) {
+		w = &s->ws[i];
+		printf("wiki");
+		field(w->w->name);
+		printf("\t%s\t%lld\t%lld\t%s", w->up == 1 ? "up" : w->up == 0 ?
+		    "down" : "unknown", w->since, w->checked, w->up == -1 ?
+		    "unknown" : w->up == 1 && w->last_ok == w->checked ? "ok" :
+		    "failed");
+		field(w->up == 1 || *w->error == '\0' ? "-" : w->error);
+		putchar('\n');
+	}
+	printf("queue\tdue\t%zu\twaiting\t%zu\trunning\t%zu\theld\t%zu\t"
+	    "oldest\t%lld\n", s->due, s->waiting, s->running, s->nheld,
+	    s->oldest ? (long long)s->now - s->oldest : 0LL);
+	for (i = 0; i < s->nheld; i++) {
+		printf("held");
+		field(s->held[i].id);
+		field(s->held[i].wiki);
+		field(s->held[i].title);
+		field(s->held[i].reason);
+		putchar('\n');
+	}
+	for (i = 0; i < s->ncf; i++) {
+		printf("conflict");
+		field(s->cf[i].wiki);
+		field(s->cf[i].title);
+		putchar('\n');
+	}
+	for (i = 0; i < c->ngroups; i++) {
+		printf("group");
+		field(c->groups[i].name);
+		printf("\t%lld", s->last[i].time);
+		field(s->last[i].time ? s->last[i].wiki : "-");
+		field(s->last[i].time ? s->last[i].title : "-");
+		putchar('\n');
+	}
+}
+
+/* Text as it shows, never as markup: titles and reasons are anybody's. */
+static void
+wiki_escape(struct buf *b, const char *v)
+{
+	char ent[8];
+
+	for (; *v != '\0'; v++) {
+		if (strchr("&<>[]{}|~'_!", *v) != NULL ||
+		    *v == '\n' || *v == '\r' || *v == '\t') {
+			snprintf(ent, sizeof(ent), "&#%d;", *v == '\n' ||
+			    *v == '\r' || *v == '\t' ? ' ' : *v);
+			buf_str(b, ent);
+		} else
+			buf_add(b, v, 1);
+	}
+}
+
+static void
+wikitext(struct table *tb, size_t n, struct buf *b)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		buf_str(b, i > 0 ? "\n\n" : "");
+		buf_str(b, "{| class=\"wikitable\"\n|+ ");
+		buf_str(b, tb[i].caption);
+		for (k = 0; k < tb[i].ncell; k++) {
+			if (k % tb[i].ncol == 0)
+				buf_str(b, k < tb[i].ncol ? "\n! " :
+				    "\n|-\n| ");
+			else
+				buf_str(b, k < tb[i].ncol ? " !! " : " || ");
+			wiki_escape(b, tb[i].cell[k]);
+		}
+		buf_str(b, "\n|}");
+	}
+}
+
+static size_t
+trimmed(const char *p, size_t len)
+{
+	while (len > 0 && strchr(" \t\n\r", p[len - 1]) != NULL)
+		len--;
+	return len;
+}
+
+/* Write text to WIKI:PAGE as the sync user unless the page has it. */
+static void
+publish(const struct conf *c, const char *spec, const struct buf *text)
+{
+	const struct wiki *w;
+	struct mwpage pg;
+	struct mwedit ed;
+	struct mwsaved sv;
+	struct mwerr e;
+	struct mw *m;
+	const char *title;
+	char name[64];
+	size_t n, tl;
+
+	n = strcspn(spec, ":");
+	snprintf(name, sizeof(name), "%.*s", (int)n, spec);
+	title = spec + n + 1;
+	if ((w = conf_wiki(c, name)) == NULL)
+		diex(EX_USAGE, "%s: no such wiki", name);
+	if ((m = mw_open(w, &e)) == NULL)
+		diex(e.code, "%s: %s", w->name, e.msg);
+	memset(&pg, 0, sizeof(pg));
+	if (mw_current(m, &title, 1, &pg, &e) == -1)
+		diex(e.code, "%s: %s", w->name, e.msg);
+	if (pg.invalid)
+		diex(EX_USAGE, "%s: %s: not a valid title", w->name, title);
+	tl = trimmed(text->p, text->len);
+	if (!pg.missing && pg.rev.text != NULL &&
+	    trimmed(pg.rev.text, pg.rev.len) == tl &&
+	    memcmp(pg.rev.text, text->p, tl) == 0) {
+		printf("%s:%s unchanged\n", w->name, title);
+		mw_pages_free(&pg, 1);
+		mw_close(m);
+		return;
+	}
+	memset(&ed, 0, sizeof(ed));
+	ed.title = title;
+	ed.text = text->p;
+	ed.len = tl;
+	ed.summary = "WikiSync status";
+	ed.flags = MW_BOT;
+	if (pg.missing)
+		ed.flags |= MW_CREATEONLY;
+	else {
+		ed.baserevid = pg.rev.revid;
+		ed.basetimestamp = pg.rev.timestamp;
+	}
+	if (mw_edit(m, &ed, &sv, &e) == -1)
+		diex(e.code, "%s: %s: %s", w->name, title, e.msg);
+	if (sv.result == MW_CONFLICT)
+		diex(EX_TEMPFAIL, "%s: %s: changed meanwhile", w->name, title);
+	if (sv.result == MW_SAVED)
+		printf("%s:%s saved r%ld\n", w->name, title, sv.revid);
+	else
+		printf("%s:%s unchanged\n", w->name, title);
+	mw_pages_free(&pg, 1);
+	mw_close(m);
+}
+
+static void
+status_free(struct status *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nheld; i++) {
+		free(s->held[i].wiki);
+		free(s->held[i].title);
+		free(s->held[i].reason);
+	}
+	for (i = 0; i < s->ncf; i++)
+		free(s->cf[i].title);
+	free(s->held);
+	free(s->cf);
+	free(s->ws);
+	free(s->last);
+}
+
+int
+status_main(int argc, char *argv[])
+{
+	const struct conf *c;
+	const char *page = NULL;
+	struct status s;
+	struct spool sp;
+	struct table tb[6];
+	struct buf b = { 0 };
+	size_t n = 0, i;
+	int ch, tsv = 0, ask = 0, rc = 0;
+
+	while ((ch = getopt(argc, argv, WS_OPTS "p:tw")) != -1) {
+		if (ch == 'p') {
+			n = strcspn(optarg, ":");
+			if (n == 0 || n >= 64 || optarg[n] != ':' ||
+			    optarg[n + 1] == '\0')
+				diex(EX_USAGE, "%s: not wiki:page", optarg);
+			page = optarg;
+		} else if (ch == 't')
+			tsv = 1;
+		else if (ch == 'w')
+			ask = 1;
+		else
+			ws_opt(ch, optarg, usage);
+	}
+	if (optind != argc)
+		ws_usage(usage, EX_USAGE);
+	c = ws_conf();
+	memset(&s, 0, sizeof(s));
+	s.now = time(NULL);
+	if (spool_open(&sp, ws_spool()) == -1)
+		die(EX_TEMPFAIL, "spool %s", ws_spool());
+	read_wikis(c, &s);
+	read_queue(&sp, &s);
+	spool_close(&sp);
+	read_log(c, &s);
+	if (ask)
+		read_conflicts(&s);
+	for (i = 0; i < s.nws; i++)
+		if (s.ws[i].up == 0)
+			rc = 1;
+	if (s.nheld > 0 || s.ncf > 0)
+		rc = 1;
+	if (page != NULL) {
+		n = tables(&s, c, 0, tb);
+		wikitext(tb, n, &b);
+		publish(c, page, &b);
+		buf_free(&b);
+	} else if (tsv)
+		print_tsv(&s, c);
+	else {
+		n = tables(&s, c, 1, tb);
+		print_tables(tb, n);
+	}
+	for (i = 0; i < n; i++)
+			table_free(&tb[i]);
+	status_free(&s);
+	return rc;
+}

@@ -1,0 +1,224 @@
+#!/usr/bin/env bats
+# ws-status: the table and the tab-separated lines from a spool built by
+# hand (state files, ws-queue), exit codes; then on the real bed: a wiki
+# stopped shows down, pages in the conflict category, the table published
+# to a wiki page once, and not again while nothing changed.
+
+load helper
+load bed
+load sync
+
+setup_file() { bed_up 2; }
+teardown_file() { bed_down; }
+
+teardown() { bed_teardown; }
+
+# A config of three wikis and a group; alpha up, beta down, gamma never
+# checked, unless the test writes other states.
+unit_conf() {
+	write_conf <<-EOF
+	[wiki alpha]
+	api = http://127.0.0.1:9/alpha/api.php
+	user = Peerd@wikisync
+	password-file = $BATS_TEST_TMPDIR/pw
+	[wiki beta]
+	api = http://127.0.0.1:9/beta/api.php
+	user = Peerd@wikisync
+	password-file = $BATS_TEST_TMPDIR/pw
+	[wiki gamma]
+	api = http://127.0.0.1:9/gamma/api.php
+	user = Peerd@wikisync
+	password-file = $BATS_TEST_TMPDIR/pw
+	[group docs]
+	wikis = alpha, beta
+	categories = Synced
+	EOF
+	mkdir -p "$SPOOL/state"
+	state alpha up 1700000000 1700000100 ''
+}
+
+# state WIKI up|down SINCE CHECKED ERROR: a state file as ws-login writes it
+state() {
+	local ok=$4
+	[ "$2" = up ] || ok=1699999000
+	printf 'state=%s\nsince=%s\nprevious=0\nlast_ok=%s\nlast_error=%s\ncode=%s\nchecked=%s\nreported=%s\n' \
+	    "$2" "$3" "$ok" "$5" "$([ "$2" = up ] && echo 0 || echo 69)" "$4" "$3" \
+	    >"$SPOOL/state/$1"
+}
+
+@test "-h prints usage on stdout; a bad option or -p without a page exits 64" {
+	run --separate-stderr ws-status -h
+	assert_status 0
+	[ "$output" = "usage: ws-status [-qtvw] [-c file] [-d dir] [-p wiki:page]" ]
+	run --separate-stderr ws-status -x
+	assert_status 64
+	[ -z "$output" ]
+	[[ "$stderr" == *"usage: ws-status "* ]]
+	run --separate-stderr ws-status -p alpha
+	assert_status 64
+	[ "$stderr" = "ws-status: alpha: not wiki:page" ]
+	run --separate-stderr ws-status extra
+	assert_status 64
+}
+
+@test "all up and an empty queue: exit 0, a never-checked wiki is unknown" {
+	unit_conf
+	state beta up 1700000000 1700000100 ''
+	run --separate-stderr ws-status -t
+	assert_status 0
+	[ -z "$stderr" ]
+	[ "${lines[0]}" = "wiki	alpha	up	1700000000	1700000100	ok	-" ]
+	[ "${lines[1]}" = "wiki	beta	up	1700000000	1700000100	ok	-" ]
+	[ "${lines[2]}" = "wiki	gamma	unknown	0	0	unknown	-" ]
+	[ "${lines[3]}" = "queue	due	0	waiting	0	running	0	held	0	oldest	0" ]
+	[ "${lines[4]}" = "group	docs	0	-	-" ]
+	[ "${#lines[@]}" -eq 5 ]
+	run --separate-stderr ws-status
+	assert_status 0
+	[[ "$output" == *"gamma  unknown  -"* ]]
+}
+
+@test "a down wiki with its since time and error, in both forms; exit 1" {
+	unit_conf
+	state beta down 1700000200 1700000300 'connect: Connection refused'
+	run --separate-stderr ws-status -t
+	assert_status 1
+	[ -z "$stderr" ]
+	[ "${lines[1]}" = "wiki	beta	down	1700000200	1700000300	failed	connect: Connection refused" ]
+	run --separate-stderr ws-status
+	assert_status 1
+	[[ "$output" == *"beta   down     2023-11-14T22:16:40Z  failed: connect: Connection refused"* ]]
+	[[ "$output" == *"alpha  up       2023-11-14T22:13:20Z  ok"* ]]
+}
+
+@test "queue counts, and a held job with its reason in both forms; exit 1" {
+	unit_conf
+	state beta up 1700000000 1700000100 ''
+	ws-queue add alpha "Due One" >/dev/null
+	ws-queue add alpha "Due Two" >/dev/null
+	ws-queue take >/dev/null
+	later=$(ws-queue add beta "Later")
+	ws-queue defer "$later" "beta busy"
+	held=$(ws-queue add beta "Stuck | Page")
+	ws-queue hold "$held" "needs a person: [[Stuck]]"
+	run --separate-stderr ws-status -t
+	assert_status 1
+	[ -z "$stderr" ]
+	[[ "${lines[3]}" == "queue	due	1	waiting	1	running	1	held	1	oldest	"* ]]
+	[ "${lines[4]}" = "held	$held	beta	Stuck | Page	needs a person: [[Stuck]]" ]
+	run --separate-stderr ws-status
+	assert_status 1
+	[[ "$output" == *"Queue"*"due  waiting  running  held  oldest job"*"1    1        1        1     "*"s ago"* ]]
+	[[ "$output" == *"Held jobs"*"$held  beta  Stuck | Page  needs a person: [[Stuck]]"* ]]
+	ws-queue release "$held"
+	run --separate-stderr ws-status -t
+	assert_status 0
+}
+
+@test "the last sync of a group is the newest store log record of its wikis" {
+	unit_conf
+	state beta up 1700000000 1700000100 ''
+	sha=$(printf 'text\n' | ws-store put)
+	ws-store set gamma "Elsewhere" "$sha"
+	ws-store set beta "Synced Page" "$sha" 7
+	ws-store set gamma "Elsewhere Again" "$sha"
+	run --separate-stderr ws-status -t
+	assert_status 0
+	re=$'^group\tdocs\t[0-9]+\tbeta\tSynced Page$'
+	[[ "${lines[4]}" =~ $re ]]
+	t=$(printf '%s' "${lines[4]}" | cut -f3)
+	[ $(( $(date +%s) - t )) -lt 60 ]
+}
+
+@test "an unreadable spool exits 75; a broken config 78" {
+	unit_conf
+	run --separate-stderr ws-status -d "$BATS_TEST_TMPDIR/none"
+	assert_status 75
+	[ -z "$output" ]
+	echo '[wiki' >"$WIKISYNC_CONF"
+	run --separate-stderr ws-status
+	assert_status 78
+	[ -z "$output" ]
+}
+
+# On the bed: its wikis, this test's own spool for states and the queue.
+bed_status_setup() {
+	bed_setup
+	export WIKISYNC_SPOOL=$BATS_TEST_TMPDIR/spool
+	mkdir -p "$WIKISYNC_SPOOL"
+}
+
+revisions() { ws-api revs alpha "$1" | wc -l; }
+
+@test "bed: -p publishes the table to a page once; nothing new, no new revision" {
+	bed_status_setup
+	run --separate-stderr ws-login -k
+	assert_status 0
+	run --separate-stderr ws-status -p "alpha:WikiSync status"
+	assert_status 0
+	[[ "$output" =~ ^alpha:WikiSync\ status\ saved\ r[0-9]+$ ]]
+	text=$(bed_text alpha "WikiSync status")
+	[[ "$text" == '{| class="wikitable"'* ]]
+	[[ "$text" == *"| alpha || up || "* ]]
+	[[ "$text" == *"| beta || up || "* ]]
+	[ "$(revisions "WikiSync status")" -eq 1 ]
+	sleep 1
+	run --separate-stderr ws-login -k
+	assert_status 0
+	run --separate-stderr ws-status -p "alpha:WikiSync status"
+	assert_status 0
+	[ "$output" = "alpha:WikiSync status unchanged" ]
+	[ "$(revisions "WikiSync status")" -eq 1 ]
+	# a held job changes the table: one new revision, exit 1
+	ws-queue hold "$(ws-queue add beta "Odd Page")" "a person must look"
+	run --separate-stderr ws-status -p "alpha:WikiSync status"
+	assert_status 1
+	[[ "$output" == *" saved r"* ]]
+	[[ "$(bed_text alpha "WikiSync status")" == *"| beta || Odd Page || a person must look"* ]]
+	[ "$(revisions "WikiSync status")" -eq 2 ]
+	run --separate-stderr ws-status -p "nowiki:Page"
+	assert_status 64
+	[ "$stderr" = "ws-status: nowiki: no such wiki" ]
+}
+
+@test "bed: -w lists the pages in the conflict category of each wiki; exit 1" {
+	bed_status_setup
+	run --separate-stderr ws-login -k
+	assert_status 0
+	run --separate-stderr ws-status -w -t
+	assert_status 0
+	[[ "$output" != *conflict* ]]
+	edit alpha "Clash Page" "Both kept. [[Category:WikiSync conflicts]]" >/dev/null
+	wait_for 10 bash -c 'ws-status -w -t | grep -qx "conflict	alpha	Clash Page"'
+	run --separate-stderr ws-status -w -t
+	assert_status 1
+	[[ "$output" != *"conflict	beta"* ]]
+	run --separate-stderr ws-status -w
+	assert_status 1
+	[[ "$output" == *"Pages in conflict"*"alpha  Clash Page"* ]]
+	# without -w the wikis are not asked
+	run --separate-stderr ws-status -t
+	assert_status 0
+}
+
+@test "bed: a stopped wiki shows as down once ws-login -k saw it, on the page too" {
+	bed_status_setup
+	ws-login -k >/dev/null
+	ws-testbed stop "$BED" beta
+	run --separate-stderr ws-login -k
+	[ "$status" -ne 0 ]
+	run --separate-stderr ws-status -t
+	assert_status 1
+	re=$'^wiki\tbeta\tdown\t[0-9]+\t[0-9]+\tfailed\t.+$'
+	[[ "${lines[1]}" =~ $re ]]
+	since=$(printf '%s' "${lines[1]}" | cut -f4)
+	[ $(( $(date +%s) - since )) -lt 30 ]
+	run --separate-stderr ws-status -w -p "alpha:Status Down"
+	assert_status 1
+	[[ "$(bed_text alpha "Status Down")" == *"| beta || down || "* ]]
+	ws-testbed start "$BED" beta
+	run --separate-stderr ws-login -k
+	assert_status 0
+	run --separate-stderr ws-status -t
+	assert_status 0
+}
