@@ -26,7 +26,7 @@ CFLAGS	+= -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDFLAGS	+= -fsanitize=address,undefined
 endif
 
-APPLETS	= api conf login merge push queue recv status store verify
+APPLETS	= api conf login merge push queue recv scan status store verify
 SCRIPTS	= ws-peerd
 MAN1	= man/wikisync.1 $(APPLETS:%=man/ws-%.1)
 MAN5	= man/wikisync.conf.5

@@ -528,11 +528,11 @@ push_main(int argc, char *argv[])
 	if (s.page.missing || s.page.invalid) {
 		printf("%s: %s: no such page, nothing to push\n", s.w->name,
 		    s.title);
-		return 0;
+		goto out;
 	}
 	if ((np = peers_of(c, &s, peers)) == 0) {
 		printf("%s: %s: not in a synced group\n", s.w->name, s.title);
-		return 0;
+		goto out;
 	}
 	/* the source's revisions since the base, when a peer needs them */
 	if (s.history == HISTORY_REPLAY) {
@@ -549,9 +549,12 @@ push_main(int argc, char *argv[])
 	for (i = 0; i < np; i++)
 		push_peer(&s, peers[i], line, sizeof(line));
 	printf("%s\n", *line ? line : "nothing to push");
+out:
 	mw_revs_free(&s.revs);
 	mw_pages_free(&s.page, 1);
 	mw_close(s.mw);
 	job_free(&j);
+	store_close(&st);
+	spool_close(&sp);
 	return worst;
 }

@@ -183,6 +183,8 @@ verify_main(int argc, char *argv[])
 		}
 	mw_close(srcmw);
 	job_free(&j);
+	store_close(&st);
+	spool_close(&sp);
 	if (ok < n) {
 		ws_log(LOG_WARNING, "%zu of %zu wikis not verified", n - ok, n);
 		return EX_TEMPFAIL;

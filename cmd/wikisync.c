@@ -22,6 +22,7 @@ int	merge_main(int, char **);
 int	push_main(int, char **);
 int	queue_main(int, char **);
 int	recv_main(int, char **);
+int	scan_main(int, char **);
 int	status_main(int, char **);
 int	store_main(int, char **);
 int	verify_main(int, char **);
@@ -34,6 +35,7 @@ static const struct applet applets[] = {
 	{ "push",	push_main,	"bring the peer wikis up to a page's revisions" },
 	{ "queue",	queue_main,	"the crash-safe job queue" },
 	{ "recv",	recv_main,	"turn a wiki's notification mail into a job" },
+	{ "scan",	scan_main,	"catch up on what mail missed: changes, new category members, initial sync" },
 	{ "status",	status_main,	"one table: wikis, queue, conflicts, last syncs" },
 	{ "store",	store_main,	"the store of synced texts and its log" },
 	{ "verify",	verify_main,	"confirm the peers carry what was pushed" },

@@ -1,0 +1,583 @@
+/*
+ * scan.c: ws-scan, catch up on what mail missed.
+ *
+ * Per wiki of the groups asked for: the recent changes since the last
+ * scan (none of the sync user's own), and for each changed page in a
+ * group's categories or pages, a job when it differs from what the store
+ * says was last synced there.  The first scan of a wiki, and every scan
+ * with -f, also makes the sync user watch every member of the groups'
+ * categories, so the next edit anywhere mails; -f also gives each member
+ * that differs a job (the initial sync of a group).  Invariants:
+ * - SPOOL/scan/WIKI ("TIMESTAMP REVID" of the newest change seen) is
+ *   replaced whole, and only once everything for that wiki worked, so a
+ *   failed scan is done again, never skipped;
+ * - a scan that finds nothing new costs one request per wiki;
+ * - a job is only a trigger: one for a page not synced is harmless, and
+ *   none is added for a page that already waits in new/ or hold/.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "wikisync.h"
+#include "mw.h"
+
+#define WINDOW		86400		/* the first scan looks back a day */
+#define STATE_DIR	"scan"
+
+static const char usage[] = "[-fqv] [-c file] [-d dir] [-s since] [group ...]";
+
+struct item {
+	char		*title;
+	int		 group;		/* the first group it is in, or -1 */
+	long		 revid;		/* newest change seen, 0: none */
+	char		 sha1[41];
+};
+
+struct items {
+	struct item	*v;
+	size_t		 n;
+};
+
+struct set {
+	char		**v;
+	size_t		 cap;
+	size_t		 n;
+};
+
+static const struct conf *conf;
+static struct spool	 sp;
+static struct store	 st;
+static struct set	 queued;	/* "wiki\ntitle" of waiting jobs */
+static int		*chosen;	/* per group: asked for */
+static size_t		*njobs, *nwatched;	/* per group */
+static int		 full, istty;
+
+static uint64_t
+hash(const char *s)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+static size_t
+set_slot(const struct set *s, const char *k)
+{
+	size_t i;
+
+	for (i = hash(k) & (s->cap - 1); s->v[i] != NULL &&
+	    strcmp(s->v[i], k) != 0; i = (i + 1) & (s->cap - 1))
+		;
+	return i;
+}
+
+/* Adds wiki+title; 0 if it was there already. */
+static int
+set_add(struct set *s, const char *wiki, const char *title)
+{
+	char *k, **old;
+	size_t i, oc;
+
+	if (asprintf(&k, "%s\n%s", wiki, title) == -1)
+		die(EX_TEMPFAIL, "asprintf");
+	if (2 * (s->n + 1) > s->cap) {
+		old = s->v;
+		oc = s->cap;
+		s->cap = oc ? 2 * oc : 256;
+		s->v = xcalloc(s->cap, sizeof(*s->v));
+		for (i = 0; i < oc; i++)
+			if (old[i] != NULL)
+				s->v[set_slot(s, old[i])] = old[i];
+		free(old);
+	}
+	i = set_slot(s, k);
+	if (s->v[i] != NULL) {
+		free(k);
+		return 0;
+	}
+	s->v[i] = k;
+	s->n++;
+	return 1;
+}
+
+static void
+set_free(struct set *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->cap; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+/* What already waits: new/ (it reads the page when it runs) and hold/. */
+static void
+load_queued(void)
+{
+	static const enum jobstate states[] = { Q_NEW, Q_HOLD };
+	struct job j;
+	const char *w, *t;
+	char **ids;
+	size_t n, i, s;
+
+	for (s = 0; s < 2; s++) {
+		if (spool_ids(&sp, states[s], &ids, &n) == -1)
+			die(EX_TEMPFAIL, "%s/queue", sp.path);
+		for (i = 0; i < n; i++) {
+			if (job_load(&sp, ids[i], &j) == -1)
+				continue;
+			if ((w = job_get(&j, "wiki")) != NULL &&
+			    (t = job_get(&j, "title")) != NULL)
+				set_add(&queued, w, t);
+			job_free(&j);
+		}
+		spool_ids_free(ids, n);
+	}
+}
+
+static void
+items_add(struct items *it, const char *title, int group)
+{
+	it->v = xreallocarray(it->v, it->n + 1, sizeof(*it->v));
+	memset(&it->v[it->n], 0, sizeof(*it->v));
+	it->v[it->n].title = xstrdup(title);
+	it->v[it->n++].group = group;
+}
+
+static void
+items_free(struct items *it)
+{
+	size_t i;
+
+	for (i = 0; i < it->n; i++)
+		free(it->v[i].title);
+	free(it->v);
+	memset(it, 0, sizeof(*it));
+}
+
+static int
+in_list(char **v, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+/* The first asked-for group of wiki that syncs the page, or -1. */
+static int
+group_of(const char *wiki, const struct mwpage *p)
+{
+	const struct group *g;
+	size_t i, k;
+
+	for (i = 0; i < conf->ngroups; i++) {
+		g = &conf->groups[i];
+		if (!chosen[i] || !in_list(g->wikis, g->nwikis, wiki))
+			continue;
+		if (in_list(g->pages, g->npages, p->title))
+			return (int)i;
+		for (k = 0; k < p->ncats; k++)
+			if (in_list(g->categories, g->ncategories, p->cats[k]))
+				return (int)i;
+	}
+	return -1;
+}
+
+/* Not yet synced as the wiki has it now: no base, or another revision. */
+static int
+differs(const char *wiki, const struct mwpage *p, const struct item *it)
+{
+	struct storeptr ptr;
+
+	if (store_get(&st, wiki, p->title, &ptr) == -1)
+		return 1;
+	if (atol(ptr.revid) == p->lastrevid)
+		return 0;
+	return !(it->revid == p->lastrevid && strcmp(it->sha1, ptr.sha1) == 0);
+}
+
+static void
+enqueue(const char *wiki, const char *title, int group)
+{
+	struct job j;
+	char num[32];
+
+	if (!set_add(&queued, wiki, title))
+		return;
+	memset(&j, 0, sizeof(j));
+	job_set(&j, "wiki", wiki);
+	job_set(&j, "title", title);
+	job_set(&j, "event", "scan");
+	snprintf(num, sizeof(num), "%lld", (long long)time(NULL));
+	job_set(&j, "received", num);
+	job_set(&j, "attempts", "0");
+	if (job_add(&sp, &j) == -1)
+		die(EX_TEMPFAIL, "%s/queue", sp.path);
+	ws_log(LOG_DEBUG, "%s: %s: queued as %s", wiki, title, j.id);
+	if (wsopt.verbose)
+		printf("%s\n", j.id);
+	njobs[group]++;
+	job_free(&j);
+}
+
+static void
+progress(const char *wiki, size_t done, size_t total, struct timespec *t0)
+{
+	struct timespec now;
+	double secs, rate;
+
+	if (!istty || total == 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	secs = (double)(now.tv_sec - t0->tv_sec) +
+	    (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+	rate = secs > 0 ? (double)done / secs : 0;
+	fprintf(stderr, "\r%s: %s: %zu/%zu pages, %.0f/s, %.0f s left ",
+	    getprogname(), wiki, done, total, rate,
+	    rate > 0 ? (double)(total - done) / rate : 0.0);
+	if (done == total)
+		fputc('\n', stderr);
+}
+
+/*
+ * Looks up the items (50 a request), watches those that are synced and
+ * queues a job for each of them that differs.  Items with a group set are
+ * its members, whatever the wiki says of their categories; a sweep of
+ * members shows its progress on a terminal.
+ */
+static int
+check(const struct wiki *w, struct mw *m, struct items *it, int sweep,
+    struct mwerr *e)
+{
+	struct mwpage pages[MW_MAXTITLES];
+	const char *titles[MW_MAXTITLES];
+	struct timespec t0;
+	size_t b, k, i, nw;
+	int g;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (b = 0; b < it->n; b += k) {
+		k = it->n - b < MW_MAXTITLES ? it->n - b : MW_MAXTITLES;
+		for (i = 0; i < k; i++)
+			titles[i] = it->v[b + i].title;
+		if (mw_info(m, titles, k, pages, e) == -1)
+			return -1;
+		for (nw = 0, i = 0; i < k; i++) {
+			if (pages[i].missing || pages[i].invalid)
+				continue;
+			if ((g = it->v[b + i].group) == -1)
+				g = group_of(w->name, &pages[i]);
+			if (g == -1)
+				continue;
+			titles[nw++] = pages[i].title;
+			nwatched[g]++;
+			if (differs(w->name, &pages[i], &it->v[b + i]))
+				enqueue(w->name, pages[i].title, g);
+		}
+		if (mw_watch(m, titles, nw, e) == -1) {
+			mw_pages_free(pages, k);
+			return -1;
+		}
+		mw_pages_free(pages, k);
+		if (sweep)
+			progress(w->name, b + k, it->n, &t0);
+	}
+	return 0;
+}
+
+/* Every member of the asked-for groups' categories and pages on w. */
+static int
+members(const struct wiki *w, struct mw *m, struct items *it,
+    struct mwerr *e)
+{
+	const struct group *g;
+	struct mwtitle *v;
+	struct set seen = { 0 };
+	size_t i, k, n, x;
+	int rc = 0;
+
+	for (i = 0; i < conf->ngroups && rc == 0; i++) {
+		g = &conf->groups[i];
+		if (!chosen[i] || !in_list(g->wikis, g->nwikis, w->name))
+			continue;
+		for (k = 0; k < g->npages; k++)
+			if (set_add(&seen, "", g->pages[k]))
+				items_add(it, g->pages[k], (int)i);
+		for (k = 0; k < g->ncategories; k++) {
+			if (mw_members(m, g->categories[k], &v, &n, e) == -1) {
+				rc = -1;
+				break;
+			}
+			for (x = 0; x < n; x++)
+				if (set_add(&seen, "", v[x].title))
+					items_add(it, v[x].title, (int)i);
+			mw_titles_free(v, n);
+		}
+	}
+	set_free(&seen);
+	return rc;
+}
+
+/* Watch items without a job check: the first scan of a wiki. */
+static int
+watch_all(struct mw *m, struct items *it, struct mwerr *e)
+{
+	const char *titles[MW_MAXTITLES];
+	size_t b, k, i;
+
+	for (b = 0; b < it->n; b += k) {
+		k = it->n - b < MW_MAXTITLES ? it->n - b : MW_MAXTITLES;
+		for (i = 0; i < k; i++) {
+			titles[i] = it->v[b + i].title;
+			nwatched[it->v[b + i].group]++;
+		}
+		if (mw_watch(m, titles, k, e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+state_read(int dir, const char *wiki, char *ts, long *revid)
+{
+	char buf[128];
+	ssize_t n;
+	int fd;
+
+	if ((fd = openat(dir, wiki, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		die(EX_TEMPFAIL, "%s/%s/%s", sp.path, STATE_DIR, wiki);
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	if (sscanf(buf, "%20s %ld", ts, revid) != 2 || strlen(ts) != 20) {
+		ws_log(LOG_WARNING, "%s/%s/%s: not a scan time, scanning "
+		    "afresh", sp.path, STATE_DIR, wiki);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+mwtime(time_t t, char *buf)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, MW_TSLEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* -s: a MediaWiki timestamp, or an age: seconds, or with m, h or d. */
+static void
+parse_since(const char *s, char *ts)
+{
+	struct tm tm;
+	char *end;
+	long n, unit = 1;
+
+	memset(&tm, 0, sizeof(tm));
+	if (strchr(s, 'T') != NULL) {
+		end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (end == NULL || *end != '\0')
+			goto bad;
+		mwtime(timegm(&tm), ts);
+		return;
+	}
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (end == s || errno != 0 || n < 0)
+		goto bad;
+	switch (*end) {
+	case 'd': unit = 86400; end++; break;
+	case 'h': unit = 3600; end++; break;
+	case 'm': unit = 60; end++; break;
+	case 's': end++; break;
+	}
+	if (*end != '\0' || n > 100L * 365 * 86400 / unit)
+		goto bad;
+	mwtime(time(NULL) - n * unit, ts);
+	return;
+bad:
+	ws_log(LOG_ERR, "%s: not a time (2026-11-22T04:10:03Z, or an age "
+	    "like 3600, 90m, 2h, 1d)", s);
+	ws_usage(usage, EX_USAGE);
+}
+
+/* One wiki: 0, or the exit code of what failed. */
+static int
+scan_wiki(const struct wiki *w, int dir, const char *since)
+{
+	struct mwerr e;
+	struct mw *m;
+	struct mwchange *ch = NULL;
+	struct items it = { 0 }, mem = { 0 };
+	struct item swap;
+	struct set seen = { 0 };
+	char ts[MW_TSLEN] = "", top[MW_TSLEN], line[64];
+	long last = 0, toprev;
+	size_t n = 0, i;
+	int known, rc = 0;
+
+	known = state_read(dir, w->name, ts, &last);
+	/* -s reads again what was seen, but never moves the scan time back */
+	strlcpy(top, ts, sizeof(top));
+	toprev = last;
+	if (since != NULL) {
+		strlcpy(ts, since, sizeof(ts));
+		last = 0;
+	} else if (!known)
+		mwtime(time(NULL) - WINDOW, ts);
+	if (!known)
+		strlcpy(top, ts, sizeof(top));
+	if ((m = mw_open(w, &e)) == NULL)
+		goto fail;
+	if (mw_changes(m, ts, 1, &ch, &n, &e) == -1)
+		goto fail;
+	/* the newest change of each page wins; its job, oldest first */
+	for (i = n; i > 0; i--) {
+		if (ch[i - 1].revid <= last)
+			continue;
+		if (ch[i - 1].revid > toprev) {
+			toprev = ch[i - 1].revid;
+			strlcpy(top, ch[i - 1].timestamp, sizeof(top));
+		}
+		if (!set_add(&seen, "", ch[i - 1].title))
+			continue;
+		items_add(&it, ch[i - 1].title, -1);
+		it.v[it.n - 1].revid = ch[i - 1].revid;
+		strlcpy(it.v[it.n - 1].sha1, ch[i - 1].sha1,
+		    sizeof(it.v[0].sha1));
+	}
+	for (i = 0; i < it.n / 2; i++) {
+		swap = it.v[i];
+		it.v[i] = it.v[it.n - 1 - i];
+		it.v[it.n - 1 - i] = swap;
+	}
+	ws_log(LOG_DEBUG, "%s: %zu pages changed since %s", w->name, it.n, ts);
+	if (check(w, m, &it, 0, &e) == -1)
+		goto fail;
+	if (full || !known) {
+		if (members(w, m, &mem, &e) == -1)
+			goto fail;
+		if ((full ? check(w, m, &mem, 1, &e) :
+		    watch_all(m, &mem, &e)) == -1)
+			goto fail;
+	}
+	snprintf(line, sizeof(line), "%s %ld\n", top, toprev);
+	if (atomic_write(dir, w->name, line, strlen(line), 0640) == -1)
+		die(EX_TEMPFAIL, "%s/%s/%s", sp.path, STATE_DIR, w->name);
+	goto out;
+fail:
+	ws_log(LOG_WARNING, "%s: %s", w->name, e.msg);
+	rc = e.temp ? EX_TEMPFAIL : e.code;
+out:
+	if (istty && full && rc != 0)
+		fputc('\n', stderr);
+	set_free(&seen);
+	items_free(&it);
+	items_free(&mem);
+	mw_changes_free(ch, n);
+	if (m != NULL)
+		mw_close(m);
+	return rc;
+}
+
+int
+scan_main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "full",	no_argument,		NULL,	'f' },
+		{ "since",	required_argument,	NULL,	's' },
+		{ "help",	no_argument,		NULL,	'h' },
+		{ NULL,		0,			NULL,	0 }
+	};
+	const struct group *g;
+	const struct wiki *w;
+	struct set done = { 0 };
+	char since[MW_TSLEN], *sincep = NULL;
+	size_t i, k;
+	int ch, dir, rc, worst = 0;
+
+	while ((ch = getopt_long(argc, argv, "fs:" WS_OPTS, longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			full = 1;
+			break;
+		case 's':
+			parse_since(optarg, since);
+			sincep = since;
+			break;
+		default:
+			ws_opt(ch, optarg, usage);
+		}
+	}
+	conf = ws_conf();
+	chosen = xcalloc(conf->ngroups + 1, sizeof(*chosen));
+	njobs = xcalloc(conf->ngroups + 1, sizeof(*njobs));
+	nwatched = xcalloc(conf->ngroups + 1, sizeof(*nwatched));
+	for (i = optind; i < (size_t)argc; i++) {
+		if ((g = conf_group(conf, argv[i])) == NULL) {
+			ws_log(LOG_ERR, "%s: no such group", argv[i]);
+			ws_usage(usage, EX_USAGE);
+		}
+		chosen[g - conf->groups] = 1;
+	}
+	for (i = 0; i < conf->ngroups; i++)
+		chosen[i] |= optind == argc;
+	istty = isatty(STDERR_FILENO);
+	if (spool_open(&sp, ws_spool()) == -1 ||
+	    store_open(&st, ws_spool()) == -1)
+		die(EX_TEMPFAIL, "spool %s", ws_spool());
+	if (mkdirat(sp.root, STATE_DIR, 0750) == -1 && errno != EEXIST)
+		die(EX_TEMPFAIL, "%s/%s", sp.path, STATE_DIR);
+	if ((dir = openat(sp.root, STATE_DIR, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		die(EX_TEMPFAIL, "%s/%s", sp.path, STATE_DIR);
+	load_queued();
+	for (i = 0; i < conf->ngroups; i++) {
+		g = &conf->groups[i];
+		for (k = 0; chosen[i] && k < g->nwikis; k++) {
+			if (!set_add(&done, "", g->wikis[k]))
+				continue;
+			if ((w = conf_wiki(conf, g->wikis[k])) == NULL)
+				diex(EX_CONFIG, "group %s: %s: no such wiki",
+				    g->name, g->wikis[k]);
+			rc = scan_wiki(w, dir, sincep);
+			if (rc != 0 && (worst == 0 || worst == EX_TEMPFAIL))
+				worst = rc;
+		}
+	}
+	for (i = 0; i < conf->ngroups; i++)
+		if (chosen[i])
+			printf("%s: %zu job%s, %zu page%s watched\n",
+			    conf->groups[i].name, njobs[i],
+			    njobs[i] == 1 ? "" : "s", nwatched[i],
+			    nwatched[i] == 1 ? "" : "s");
+	set_free(&done);
+	set_free(&queued);
+	free(chosen);
+	free(njobs);
+	free(nwatched);
+	close(dir);
+	store_close(&st);
+	spool_close(&sp);
+	return worst;
+}
