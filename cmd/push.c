@@ -160,12 +160,7 @@ replay(struct src *s, const struct wiki *pw, struct mw *pm, struct mwpage *cur,
 		ed.len = r->len;
 		ed.summary = sum;
 		ed.flags = MW_BOT | (r->minor ? MW_MINOR : 0);
-		if (cur->missing)
-			ed.flags |= MW_CREATEONLY;
-		else {
-			ed.baserevid = cur->rev.revid;
-			ed.basetimestamp = cur->rev.timestamp;
-		}
+		mw_edit_on(&ed, cur);
 		if (mw_edit(pm, &ed, &sv, &e) == -1) {
 			peer_failed(pw->name, &e);
 			return -1;
@@ -254,12 +249,7 @@ talk_note(const struct wiki *w, struct mw *m, const char *user,
 	ed.len = b.len;
 	ed.summary = "WikiSync: edit conflict to look at";
 	ed.flags = MW_BOT;
-	if (pg.missing)
-		ed.flags |= MW_CREATEONLY;
-	else {
-		ed.baserevid = pg.rev.revid;
-		ed.basetimestamp = pg.rev.timestamp;
-	}
+	mw_edit_on(&ed, &pg);
 	if (mw_edit(m, &ed, &sv, &e) == -1)
 		goto fail;
 	if (sv.result == MW_CONFLICT)

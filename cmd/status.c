@@ -538,12 +538,7 @@ publish(const struct conf *c, const char *spec, const struct buf *text)
 	ed.len = tl;
 	ed.summary = "WikiSync status";
 	ed.flags = MW_BOT;
-	if (pg.missing)
-		ed.flags |= MW_CREATEONLY;
-	else {
-		ed.baserevid = pg.rev.revid;
-		ed.basetimestamp = pg.rev.timestamp;
-	}
+	mw_edit_on(&ed, &pg);
 	if (mw_edit(m, &ed, &sv, &e) == -1)
 		diex(e.code, "%s: %s: %s", w->name, title, e.msg);
 	if (sv.result == MW_CONFLICT)

@@ -1399,6 +1399,24 @@ mw_edit(struct mw *m, const struct mwedit *ed, struct mwsaved *s,
 	return 0;
 }
 
+/*
+ * Base an edit on the page as read: its revision and timestamp, or, for a
+ * page that was missing, create only, so a page made meanwhile conflicts.
+ */
+void
+mw_edit_on(struct mwedit *ed, const struct mwpage *pg)
+{
+	if (pg->missing) {
+		ed->flags |= MW_CREATEONLY;
+		ed->baserevid = 0;
+		ed->basetimestamp = NULL;
+	} else {
+		ed->flags &= ~MW_CREATEONLY;
+		ed->baserevid = pg->rev.revid;
+		ed->basetimestamp = pg->rev.timestamp;
+	}
+}
+
 /* The sync user has seen the page: its next change mails again. */
 int
 mw_seen(struct mw *m, const char *title, struct mwerr *e)

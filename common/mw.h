@@ -145,6 +145,7 @@ void	 mw_pages_free(struct mwpage *, size_t);
 
 int	 mw_edit(struct mw *, const struct mwedit *, struct mwsaved *,
 	    struct mwerr *);
+void	 mw_edit_on(struct mwedit *, const struct mwpage *);
 int	 mw_seen(struct mw *, const char *, struct mwerr *);
 int	 mw_watch(struct mw *, const char **, size_t, struct mwerr *);
 
