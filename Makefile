@@ -26,7 +26,7 @@ CFLAGS	+= -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDFLAGS	+= -fsanitize=address,undefined
 endif
 
-APPLETS	= api conf login merge push queue recv scan status store verify
+APPLETS	= api conf groups login merge push queue recv scan status store verify
 SCRIPTS	= ws-peerd
 MAN1	= man/wikisync.1 $(APPLETS:%=man/ws-%.1)
 MAN5	= man/wikisync.conf.5
@@ -86,6 +86,7 @@ install: all
 	for s in $(SCRIPTS); do install -m 755 scripts/$$s $(DESTDIR)$(SBINDIR); done
 	install -d $(DESTDIR)$(SHAREDIR)/cron $(DESTDIR)$(SHAREDIR)/systemd
 	install -m 644 scripts/cron/wikisync $(DESTDIR)$(SHAREDIR)/cron
+	install -m 644 scripts/WikiSync_group.wiki $(DESTDIR)$(SHAREDIR)
 	sed 's|/usr/local/sbin/|$(SBINDIR)/|' scripts/systemd/ws-peerd.service \
 	    >$(DESTDIR)$(SHAREDIR)/systemd/ws-peerd.service
 	install -d $(DESTDIR)$(SHAREDIR)/exim4/router $(DESTDIR)$(SHAREDIR)/exim4/transport

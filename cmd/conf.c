@@ -15,18 +15,7 @@
 
 static const char usage[] =
     "[-pqv] [-c file] [-d dir] [spool | report | syslog | hold-after | "
-    "wikis | groups]";
-
-static void
-list(const char *key, char **v, size_t n)
-{
-	size_t i;
-
-	printf("%s = ", key);
-	for (i = 0; i < n; i++)
-		printf("%s%s", i ? ", " : "", v[i]);
-	printf("\n");
-}
+    "groups-page | status-page | wikis | groups]";
 
 static void
 print_all(const struct conf *c, const char *spool)
@@ -41,6 +30,10 @@ print_all(const struct conf *c, const char *spool)
 		printf("report = %s\n", c->report);
 	printf("syslog = %s\n", c->syslog ? c->syslog : "none");
 	printf("hold-after = %d\n", c->holdafter);
+	if (c->groupswiki)
+		printf("groups-page = %s:%s\n", c->groupswiki, c->groupspage);
+	if (c->statuswiki)
+		printf("status-page = %s:%s\n", c->statuswiki, c->statuspage);
 	for (i = 0; i < c->nwikis; i++) {
 		w = &c->wikis[i];
 		printf("\n[wiki %s]\napi = %s\nurl = %s\nuser = %s\n"
@@ -52,16 +45,12 @@ print_all(const struct conf *c, const char *spool)
 	}
 	for (i = 0; i < c->ngroups; i++) {
 		g = &c->groups[i];
-		printf("\n[group %s]\n", g->name);
-		list("wikis", g->wikis, g->nwikis);
-		if (g->ncategories)
-			list("categories", g->categories, g->ncategories);
-		if (g->npages)
-			list("pages", g->pages, g->npages);
-		printf("history = %s\nconflict = %s\ntalk-notes = %s\n",
-		    g->history == HISTORY_LATEST ? "latest" : "replay",
-		    g->conflict == CONFLICT_MARKERS ? "markers" : "wiki",
-		    g->talknotes ? "yes" : "no");
+		if (g->onpage)
+			printf("\n# from %s:%s\n", c->groupswiki,
+			    c->groupspage);
+		else
+			printf("\n");
+		conf_print_group(stdout, g);
 	}
 }
 
@@ -112,6 +101,13 @@ conf_main(int argc, char *argv[])
 		printf("%s\n", c->syslog ? c->syslog : "none");
 	else if (strcmp(key, "hold-after") == 0)
 		printf("%d\n", c->holdafter);
+	else if (strcmp(key, "groups-page") == 0) {
+		if (c->groupswiki)
+			printf("%s:%s\n", c->groupswiki, c->groupspage);
+	} else if (strcmp(key, "status-page") == 0) {
+		if (c->statuswiki)
+			printf("%s:%s\n", c->statuswiki, c->statuspage);
+	}
 	else if (strcmp(key, "wikis") == 0) {
 		for (i = 0; i < c->nwikis; i++)
 			printf("%s\n", c->wikis[i].name);

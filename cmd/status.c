@@ -12,12 +12,13 @@
  * differs: that text holds no clock reading (no ages, no check times), so
  * a run that finds nothing new makes no revision.
  * Exit 1 when a person is needed: a wiki down, a job held, a page in
- * conflict.
+ * conflict, a groups page refused (SPOOL/groups.err, see ws-groups).
  */
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 #include "mw.h"
 
 #define MAXCOL			6
+#define MAXTABLE		6
 
 static const char usage[] = "[-qtvw] [-c file] [-d dir] [-p wiki:page]";
 
@@ -70,6 +72,8 @@ struct status {
 	size_t		 ncf;
 	int		 cfasked;	/* -w */
 	struct last	*last;		/* one per group */
+	char		 gerr[600];	/* why the groups page was refused */
+	long long	 gtime;		/* refused, or in force, since */
 	time_t		 now;
 };
 
@@ -93,6 +97,38 @@ iso(long long t, char *buf, size_t len)
 	}
 	gmtime_r(&tt, &tm);
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/*
+ * SPOOL/groups.err: ws-groups refused the page's last version, since its
+ * mtime; else SPOOL/groups.wiki, the version in force, since its mtime.
+ */
+static void
+read_groups(struct status *s)
+{
+	char path[4096];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", ws_spool(), GROUPS_ERR);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno != ENOENT)
+			die(EX_TEMPFAIL, "%s", path);
+		snprintf(path, sizeof(path), "%s/%s", ws_spool(), GROUPS_COPY);
+		if (stat(path, &st) == 0)
+			s->gtime = st.st_mtime;
+		return;
+	}
+	if (fstat(fd, &st) == -1 ||
+	    (n = read(fd, s->gerr, sizeof(s->gerr) - 1)) == -1)
+		die(EX_TEMPFAIL, "%s", path);
+	close(fd);
+	s->gerr[n] = '\0';
+	s->gerr[strcspn(s->gerr, "\n")] = '\0';
+	if (s->gerr[0] == '\0')
+		strlcpy(s->gerr, "refused", sizeof(s->gerr));
+	s->gtime = st.st_mtime;
 }
 
 static void
@@ -357,6 +393,23 @@ tables(const struct status *s, const struct conf *c, int clock,
 		}
 	}
 
+	if (c->groupswiki != NULL) {
+		t = &tb[n++];
+		*t = (struct table){ "Groups page", 3, NULL, 0 };
+		cell(t, "page");
+		cell(t, "state");
+		cell(t, "since");
+		iso(s->gtime, a, sizeof(a));
+		cell(t, "%s:%s", c->groupswiki, c->groupspage);
+		if (s->gerr[0] != '\0')
+			cell(t, "refused: %s", s->gerr);
+		else if (s->gtime != 0)
+			cell(t, "in force");
+		else
+			cell(t, "never loaded");
+		cell(t, "%s", a);
+	}
+
 	if (c->ngroups > 0) {
 		t = &tb[n++];
 		*t = (struct table){ "Last sync", 3, NULL, 0 };
@@ -439,6 +492,13 @@ print_tsv(const struct status *s, const struct conf *c)
 		printf("conflict");
 		field(s->cf[i].wiki);
 		field(s->cf[i].title);
+		putchar('\n');
+	}
+	if (c->groupswiki != NULL) {
+		printf("groups-page\t%s:%s\t%s\t%lld", c->groupswiki,
+		    c->groupspage, s->gerr[0] ? "refused" : s->gtime ? "ok" :
+		    "never", s->gtime);
+		field(s->gerr[0] ? s->gerr : "-");
 		putchar('\n');
 	}
 	for (i = 0; i < c->ngroups; i++) {
@@ -576,12 +636,21 @@ status_main(int argc, char *argv[])
 	const char *page = NULL;
 	struct status s;
 	struct spool sp;
-	struct table tb[6];
+	struct table tb[MAXTABLE];
 	struct buf b = { 0 };
 	size_t n = 0, i;
 	int ch, tsv = 0, ask = 0, rc = 0;
 
-	while ((ch = getopt(argc, argv, WS_OPTS "p:tw")) != -1) {
+	static const struct option longopts[] = {
+		{ "publish",	required_argument,	NULL,	'p' },
+		{ "tsv",	no_argument,		NULL,	't' },
+		{ "wikis",	no_argument,		NULL,	'w' },
+		{ "help",	no_argument,		NULL,	'h' },
+		{ NULL,		0,			NULL,	0 }
+	};
+
+	while ((ch = getopt_long(argc, argv, WS_OPTS "p:tw", longopts,
+	    NULL)) != -1) {
 		if (ch == 'p') {
 			n = strcspn(optarg, ":");
 			if (n == 0 || n >= 64 || optarg[n] != ':' ||
@@ -606,12 +675,13 @@ status_main(int argc, char *argv[])
 	read_queue(&sp, &s);
 	spool_close(&sp);
 	read_log(c, &s);
+	read_groups(&s);
 	if (ask)
 		read_conflicts(&s);
 	for (i = 0; i < s.nws; i++)
 		if (s.ws[i].up == 0)
 			rc = 1;
-	if (s.nheld > 0 || s.ncf > 0)
+	if (s.nheld > 0 || s.ncf > 0 || s.gerr[0] != '\0')
 		rc = 1;
 	if (page != NULL) {
 		n = tables(&s, c, 0, tb);
@@ -625,7 +695,7 @@ status_main(int argc, char *argv[])
 		print_tables(tb, n);
 	}
 	for (i = 0; i < n; i++)
-			table_free(&tb[i]);
+		table_free(&tb[i]);
 	status_free(&s);
 	return rc;
 }

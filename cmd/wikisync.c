@@ -17,6 +17,7 @@
 
 int	api_main(int, char **);
 int	conf_main(int, char **);
+int	groups_main(int, char **);
 int	login_main(int, char **);
 int	merge_main(int, char **);
 int	push_main(int, char **);
@@ -30,6 +31,7 @@ int	verify_main(int, char **);
 static const struct applet applets[] = {
 	{ "api",	api_main,	"the MediaWiki API calls WikiSync makes, one at a time" },
 	{ "conf",	conf_main,	"check the configuration and print it" },
+	{ "groups",	groups_main,	"load the groups page from its wiki" },
 	{ "login",	login_main,	"log in to the wikis, keep sessions alive, report down time" },
 	{ "merge",	merge_main,	"three-way merge of wikitext that never drops text" },
 	{ "push",	push_main,	"bring the peer wikis up to a page's revisions" },

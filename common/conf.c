@@ -21,17 +21,13 @@
 #include <unistd.h>
 
 #include "wikisync.h"
+#include "conf.h"
 
-struct parser {
-	const char	*path;
-	int		 line;
-	char		*err;
-	size_t		 errlen;
-	unsigned	 seen;		/* keys seen in this section */
-};
+#define fail	conf_fail
+#define trim	conf_trim
 
-static int
-fail(struct parser *p, int line, const char *fmt, ...)
+int
+conf_fail(struct parser *p, int line, const char *fmt, ...)
 {
 	char msg[400];
 	va_list ap;
@@ -46,8 +42,8 @@ fail(struct parser *p, int line, const char *fmt, ...)
 	return -1;
 }
 
-static char *
-trim(char *s)
+char *
+conf_trim(char *s)
 {
 	char *e;
 
@@ -59,8 +55,8 @@ trim(char *s)
 	return s;
 }
 
-static int
-valid_name(const char *s)
+int
+conf_valid_name(const char *s)
 {
 	if (*s == '\0' || *s == '.' || strlen(s) > 32)
 		return 0;
@@ -104,6 +100,49 @@ once(struct parser *p, unsigned bit, const char *key)
 	return 0;
 }
 
+/*
+ * A page title as MediaWiki writes it: underscores are spaces, runs of
+ * them one, none at either end, and the first letter a capital.  Only
+ * ASCII is folded; namespace names are the wiki's business.
+ */
+void
+conf_title(char *t)
+{
+	char *r, *w;
+
+	for (r = w = t; *r != '\0'; r++) {
+		if (*r == '_' || *r == ' ') {
+			if (w > t && w[-1] != ' ')
+				*w++ = ' ';
+		} else
+			*w++ = *r;
+	}
+	while (w > t && w[-1] == ' ')
+		w--;
+	*w = '\0';
+	if (*t >= 'a' && *t <= 'z')
+		*t = (char)(*t - 'a' + 'A');
+}
+
+/* "WIKI:PAGE": the wiki is checked once all wikis are known. */
+static int
+page_key(struct parser *p, const char *key, const char *val, char **wiki,
+    char **page)
+{
+	size_t n = strcspn(val, ":");
+
+	if (val[n] != ':' || n == 0 || n > 32)
+		return fail(p, p->line, "%s: not wiki:page: %s", key, val);
+	*wiki = xcalloc(1, n + 1);
+	memcpy(*wiki, val, n);
+	*page = xstrdup(val + n + 1);
+	conf_title(*page);
+	if (**page == '\0' || strpbrk(*page, "#<>[]|{}") != NULL)
+		return fail(p, p->line, "%s: not a page title: %s", key,
+		    val + n + 1);
+	return 0;
+}
+
 static int
 global_key(struct parser *p, struct conf *c, const char *key, const char *val)
 {
@@ -139,6 +178,14 @@ global_key(struct parser *p, struct conf *c, const char *key, const char *val)
 			return fail(p, p->line,
 			    "hold-after: not a number from 1 to 1000: %s", val);
 		c->holdafter = (int)n;
+	} else if (strcmp(key, "groups-page") == 0) {
+		if (once(p, 16, key) == -1 ||
+		    page_key(p, key, val, &c->groupswiki, &c->groupspage) == -1)
+			return -1;
+	} else if (strcmp(key, "status-page") == 0) {
+		if (once(p, 32, key) == -1 ||
+		    page_key(p, key, val, &c->statuswiki, &c->statuspage) == -1)
+			return -1;
 	} else
 		return fail(p, p->line, "unknown key \"%s\"", key);
 	return 0;
@@ -192,8 +239,9 @@ wiki_key(struct parser *p, struct wiki *w, const char *key, const char *val)
 	return 0;
 }
 
-static int
-group_key(struct parser *p, struct group *g, const char *key, const char *val)
+int
+conf_group_key(struct parser *p, struct group *g, const char *key,
+    const char *val)
 {
 	if (strcmp(key, "wikis") == 0) {
 		if (once(p, 1, key) == -1 ||
@@ -260,7 +308,7 @@ section(struct parser *p, struct conf *c, char *s, struct wiki **w,
 	name = trim(name);
 	if (strcmp(kind, "wiki") != 0 && strcmp(kind, "group") != 0)
 		return fail(p, p->line, "unknown section \"%s\"", kind);
-	if (!valid_name(name))
+	if (!conf_valid_name(name))
 		return fail(p, p->line, "bad %s name \"%s\" (letters, digits, "
 		    "_ . - only)", kind, name);
 	p->seen = 0;
@@ -294,12 +342,36 @@ section(struct parser *p, struct conf *c, char *s, struct wiki **w,
 	return 0;
 }
 
+/* What every group, from the file or the groups page, must be. */
+int
+conf_check_group(struct parser *p, const struct conf *c,
+    const struct group *g)
+{
+	size_t j, k;
+
+	if (g->nwikis < 2)
+		return fail(p, g->line, "group %s: needs two wikis or more",
+		    g->name);
+	if (g->ncategories == 0 && g->npages == 0)
+		return fail(p, g->line, "group %s: no categories or pages",
+		    g->name);
+	for (j = 0; j < g->nwikis; j++) {
+		if (conf_wiki(c, g->wikis[j]) == NULL)
+			return fail(p, g->line, "group %s: unknown wiki "
+			    "\"%s\"", g->name, g->wikis[j]);
+		for (k = 0; k < j; k++)
+			if (strcmp(g->wikis[j], g->wikis[k]) == 0)
+				return fail(p, g->line, "group %s: wiki "
+				    "\"%s\" named twice", g->name, g->wikis[j]);
+	}
+	return 0;
+}
+
 static int
 check(struct parser *p, struct conf *c)
 {
 	struct wiki *w;
-	struct group *g;
-	size_t i, j, k, n;
+	size_t i, n;
 
 	for (i = 0; i < c->nwikis; i++) {
 		w = &c->wikis[i];
@@ -320,25 +392,15 @@ check(struct parser *p, struct conf *c)
 			strlcat(w->url, "index.php", n + 3);
 		}
 	}
-	for (i = 0; i < c->ngroups; i++) {
-		g = &c->groups[i];
-		if (g->nwikis < 2)
-			return fail(p, g->line, "group %s: needs two wikis or "
-			    "more", g->name);
-		if (g->ncategories == 0 && g->npages == 0)
-			return fail(p, g->line, "group %s: no categories or "
-			    "pages", g->name);
-		for (j = 0; j < g->nwikis; j++) {
-			if (conf_wiki(c, g->wikis[j]) == NULL)
-				return fail(p, g->line, "group %s: unknown "
-				    "wiki \"%s\"", g->name, g->wikis[j]);
-			for (k = 0; k < j; k++)
-				if (strcmp(g->wikis[j], g->wikis[k]) == 0)
-					return fail(p, g->line, "group %s: "
-					    "wiki \"%s\" named twice", g->name,
-					    g->wikis[j]);
-		}
-	}
+	if (c->groupswiki != NULL && conf_wiki(c, c->groupswiki) == NULL)
+		return fail(p, 0, "groups-page: unknown wiki \"%s\"",
+		    c->groupswiki);
+	if (c->statuswiki != NULL && conf_wiki(c, c->statuswiki) == NULL)
+		return fail(p, 0, "status-page: unknown wiki \"%s\"",
+		    c->statuswiki);
+	for (i = 0; i < c->ngroups; i++)
+		if (conf_check_group(p, c, &c->groups[i]) == -1)
+			return -1;
 	return 0;
 }
 
@@ -377,7 +439,7 @@ parse(struct parser *p, struct conf *c, FILE *fp)
 		else if (w != NULL)
 			r = wiki_key(p, w, key, val);
 		else if (g != NULL)
-			r = group_key(p, g, key, val);
+			r = conf_group_key(p, g, key, val);
 		else
 			r = global_key(p, c, key, val);
 	}
@@ -433,6 +495,42 @@ free_list(char **v, size_t n)
 }
 
 void
+conf_group_free(struct group *g)
+{
+	free(g->name);
+	free_list(g->wikis, g->nwikis);
+	free_list(g->categories, g->ncategories);
+	free_list(g->pages, g->npages);
+}
+
+static void
+list(FILE *fp, const char *key, char **v, size_t n)
+{
+	size_t i;
+
+	fprintf(fp, "%s = ", key);
+	for (i = 0; i < n; i++)
+		fprintf(fp, "%s%s", i ? ", " : "", v[i]);
+	fprintf(fp, "\n");
+}
+
+/* A group as a [group] section would give it, defaults spelled out. */
+void
+conf_print_group(FILE *fp, const struct group *g)
+{
+	fprintf(fp, "[group %s]\n", g->name);
+	list(fp, "wikis", g->wikis, g->nwikis);
+	if (g->ncategories)
+		list(fp, "categories", g->categories, g->ncategories);
+	if (g->npages)
+		list(fp, "pages", g->pages, g->npages);
+	fprintf(fp, "history = %s\nconflict = %s\ntalk-notes = %s\n",
+	    g->history == HISTORY_LATEST ? "latest" : "replay",
+	    g->conflict == CONFLICT_MARKERS ? "markers" : "wiki",
+	    g->talknotes ? "yes" : "no");
+}
+
+void
 conf_free(struct conf *c)
 {
 	size_t i;
@@ -447,18 +545,18 @@ conf_free(struct conf *c)
 		free(c->wikis[i].passfile);
 		free(c->wikis[i].cafile);
 	}
-	for (i = 0; i < c->ngroups; i++) {
-		free(c->groups[i].name);
-		free_list(c->groups[i].wikis, c->groups[i].nwikis);
-		free_list(c->groups[i].categories, c->groups[i].ncategories);
-		free_list(c->groups[i].pages, c->groups[i].npages);
-	}
+	for (i = 0; i < c->ngroups; i++)
+		conf_group_free(&c->groups[i]);
 	free(c->wikis);
 	free(c->groups);
 	free(c->path);
 	free(c->spool);
 	free(c->report);
 	free(c->syslog);
+	free(c->groupswiki);
+	free(c->groupspage);
+	free(c->statuswiki);
+	free(c->statuspage);
 	free(c);
 }
 

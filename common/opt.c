@@ -8,6 +8,8 @@
  * Config errors exit 78 (EX_CONFIG) naming file and line.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +86,36 @@ ws_usage(const char *text, int ex)
 	exit(ex);
 }
 
+/*
+ * The groups page's last good copy, which ws-groups keeps in the spool:
+ * its groups join the file's.  A copy the config no longer accepts (a
+ * wiki it names was removed, say) is left out, with a warning.
+ */
+static void
+groups_copy(struct conf *c)
+{
+	char path[PATH_MAX], err[512], *text;
+	size_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", ws_spool(), GROUPS_COPY);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno != ENOENT)
+			ws_log(LOG_WARNING, "%s: %s", path, strerror(errno));
+		return;
+	}
+	text = read_all(fd, GROUPS_MAX, &len);
+	close(fd);
+	if (text == NULL) {
+		ws_log(LOG_WARNING, "%s: %s", path, strerror(errno));
+		return;
+	}
+	if (conf_groups_page(c, text, len, err, sizeof(err)) == -1)
+		ws_log(LOG_WARNING, "%s (the copy in %s): its groups are left "
+		    "out", err, path);
+	free(text);
+}
+
 const struct conf *
 ws_conf(void)
 {
@@ -107,6 +139,8 @@ ws_conf(void)
 	if (conf == NULL)
 		diex(EX_CONFIG, "%s", errbuf);
 	ws_syslog_open(conf->syslog);
+	if (conf->groupswiki != NULL)
+		groups_copy(conf);
 	return conf;
 }
 

@@ -25,6 +25,9 @@
 
 #define DEFAULT_CONF	"/etc/wikisync/wikisync.conf"
 #define DEFAULT_SPOOL	"/var/spool/wikisync"
+#define GROUPS_COPY	"groups.wiki"	/* in the spool: the groups page */
+#define GROUPS_ERR	"groups.err"	/* why its last version was refused */
+#define GROUPS_MAX	(1024 * 1024)
 
 struct applet {
 	const char	*name;		/* without the ws- prefix */
@@ -80,6 +83,7 @@ struct group {
 	enum conflict	 conflict;
 	int		 talknotes;	/* tell both editors of a conflict */
 	int		 line;
+	int		 onpage;	/* defined on the groups page */
 };
 
 struct conf {
@@ -88,6 +92,10 @@ struct conf {
 	char		*report;	/* mail address for up/down reports */
 	char		*syslog;	/* facility name, NULL: no syslog */
 	int		 holdafter;	/* attempts before a job is held */
+	char		*groupswiki;	/* groups-page = WIKI:PAGE */
+	char		*groupspage;
+	char		*statuswiki;	/* status-page = WIKI:PAGE */
+	char		*statuspage;
 	struct wiki	*wikis;
 	size_t		 nwikis;
 	struct group	*groups;
@@ -101,6 +109,10 @@ const struct wiki	*conf_wiki(const struct conf *, const char *);
 const struct group	*conf_group(const struct conf *, const char *);
 int			 conf_password(const struct wiki *, char *, size_t,
 			    char *, size_t);
+int			 conf_groups_page(struct conf *, const char *, size_t,
+			    char *, size_t);
+void			 conf_print_group(FILE *, const struct group *);
+void			 conf_title(char *);
 const char		*ws_spool(void);
 
 /* Logging: stderr always (unless -q hides LOG_INFO and below), syslog when

@@ -113,6 +113,7 @@ load helper
 	[ -f "$d/usr/share/man/man1/wikisync.1" ]
 	[ -f "$d/usr/share/man/man5/wikisync.conf.5" ]
 	[ -f "$d/usr/share/man/man7/wikisync.7" ]
+	cmp "$d/usr/share/wikisync/WikiSync_group.wiki" "$TOP/scripts/WikiSync_group.wiki"
 }
 
 @test "the man pages are mandoc -Tlint clean" {

@@ -1,0 +1,118 @@
+#!/usr/bin/env bats
+# Groups managed from a wiki, on the real bed: ws-peerd loads the groups
+# page at start and again on its mail, scans what changed, keeps the old
+# groups when the page goes wrong, and publishes its status to a page.
+
+load helper
+load bed
+load sync
+
+GPAGE="WikiSync groups"
+
+setup_file() {
+	bed_up 2
+	edit alpha "Template:WikiSync group" "$(cat "$TOP/scripts/WikiSync_group.wiki")" >/dev/null
+	edit alpha "$GPAGE" "Synced here:
+{{WikiSync group|name=docs|wikis=alpha, beta|categories=Docs}}" >/dev/null
+	{
+		echo "groups-page = alpha:$GPAGE"
+		echo "status-page = beta:WikiSync status"
+		cat "$WIKISYNC_CONF"
+	} >"$BED/conf.tmp"
+	mv "$BED/conf.tmp" "$WIKISYNC_CONF"
+	peerd_start
+	wait_for 20 test -s "$WIKISYNC_SPOOL/groups.wiki"
+}
+teardown_file() { sync_teardown_file; }
+
+setup() {
+	common_setup
+	bed_setup
+}
+
+teardown() { bed_teardown; }
+
+# status_has TEXT: the published status page holds TEXT
+status_has() { [[ "$(bed_text beta "WikiSync status")" == *"$1"* ]]; }
+
+@test "the groups page is loaded at start, watched, and its group syncs" {
+	run --separate-stderr ws-conf groups
+	assert_status 0
+	[ "$output" = "test
+docs" ]
+	run ws-status -t
+	[[ "$output" == *"groups-page	alpha:$GPAGE	ok	"*"	-"* ]]
+	watch alpha "Doc One"
+	edit alpha "Doc One" "A doc. [[Category:Docs]]" >/dev/null
+	wait_for 5 has_text beta "Doc One" "A doc. [[Category:Docs]]"
+	wait_for 5 idle
+	# ws-peerd published after the job: the page says which page synced
+	wait_for 10 status_has "Doc One on alpha"
+	status_has "in force"
+	# the template shipped for operators shows each call as a table
+	run ws-testbed api "$BED" alpha action=parse page="$GPAGE" prop=text
+	assert_status 0
+	[[ "$output" == *"wikitable"*"WikiSync group <code>docs</code>"*"alpha, beta"*"Docs"* ]]
+}
+
+@test "an edit of the groups page changes what is synced, without a restart" {
+	watch alpha "Manual One"
+	edit alpha "Manual One" "A manual. [[Category:Manuals]]" >/dev/null
+	sleep 1
+	wait_for 5 idle
+	run bed_text beta "Manual One"
+	assert_status 1
+	edit alpha "$GPAGE" "Synced here:
+{{WikiSync group|name=docs|wikis=alpha, beta|categories=Docs, Manuals}}" >/dev/null
+	# its mail reloads it; the changed group is scanned in full
+	wait_for 20 has_text beta "Manual One" "A manual. [[Category:Manuals]]"
+	grep -q "groups page: scanning docs" "$BED/peerd.log"
+	run ws-conf
+	[[ "$output" == *"categories = Docs, Manuals"* ]]
+	wait_for 5 idle
+}
+
+@test "a broken groups page keeps the old groups and shows the error" {
+	edit alpha "$GPAGE" "{{WikiSync group|name=docs|wikis=alpha, gamma|categories=Docs}}" >/dev/null
+	wait_for 10 test -s "$WIKISYNC_SPOOL/groups.err"
+	local why="alpha:$GPAGE:1: group docs: unknown wiki \"gamma\""
+	[ "$(cat "$WIKISYNC_SPOOL/groups.err")" = "$why" ]
+	grep -qF "ws-groups: $why: the groups stay as they were" "$BED/peerd.log"
+	run ws-status -t
+	assert_status 1
+	[[ "$output" == *"groups-page	alpha:$GPAGE	refused	"*"	$why"* ]]
+	wait_for 10 status_has "refused: $why"
+	# the old groups hold: a new manual still syncs
+	watch alpha "Manual Two"
+	edit alpha "Manual Two" "Another manual. [[Category:Manuals]]" >/dev/null
+	wait_for 5 has_text beta "Manual Two" "Another manual. [[Category:Manuals]]"
+	# mended: the error goes, from the spool and from the status page
+	edit alpha "$GPAGE" "{{WikiSync group|name=docs|wikis=alpha, beta|categories=Docs, Manuals}}" >/dev/null
+	wait_for 10 test ! -e "$WIKISYNC_SPOOL/groups.err"
+	run ws-status -t
+	[[ "$output" == *"groups-page	alpha:$GPAGE	ok	"* ]]
+	wait_for 10 status_has "in force"
+	wait_for 5 idle
+}
+
+@test "ws-groups on its own: unchanged prints nothing; a missing page is refused" {
+	run --separate-stderr ws-groups
+	assert_status 0
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+	cp "$WIKISYNC_SPOOL/groups.wiki" "$BATS_TEST_TMPDIR/before"
+	sed -i "s/^groups-page = .*/groups-page = alpha:No such groups page/" "$WIKISYNC_CONF"
+	run --separate-stderr ws-groups
+	sed -i "s/^groups-page = .*/groups-page = alpha:$GPAGE/" "$WIKISYNC_CONF"
+	assert_status 65
+	[ "$stderr" = "ws-groups: alpha:No such groups page: no such page: the groups stay as they were" ]
+	cmp "$WIKISYNC_SPOOL/groups.wiki" "$BATS_TEST_TMPDIR/before"
+	# -n reads the page and changes nothing
+	run --separate-stderr ws-groups -n
+	assert_status 0
+	[[ "$output" == "[group docs]"* ]]
+	[ -s "$WIKISYNC_SPOOL/groups.err" ]
+	run ws-groups
+	assert_status 0
+	[ ! -e "$WIKISYNC_SPOOL/groups.err" ]
+}
