@@ -116,3 +116,12 @@ docs" ]
 	assert_status 0
 	[ ! -e "$WIKISYNC_SPOOL/groups.err" ]
 }
+
+@test "ws-groups warns when the wiki gives the page another title than groups-page" {
+	edit alpha "Project:$GPAGE" "{{WikiSync group|name=docs|wikis=alpha, beta|categories=Docs, Manuals}}" >/dev/null
+	sed -i "s/^groups-page = .*/groups-page = alpha:Project:$GPAGE/" "$WIKISYNC_CONF"
+	run --separate-stderr ws-groups -n
+	sed -i "s/^groups-page = .*/groups-page = alpha:$GPAGE/" "$WIKISYNC_CONF"
+	assert_status 0
+	[ "$stderr" = "ws-groups: alpha: Project:$GPAGE: the wiki calls it \"Alpha:$GPAGE\": write that in groups-page, or its mail will not reload the groups" ]
+}
