@@ -13,14 +13,19 @@
  *   failed scan is done again, never skipped;
  * - a scan that finds nothing new costs one request per wiki;
  * - a job is only a trigger: one for a page not synced is harmless, and
- *   none is added for a page that already waits in new/ or hold/.
+ *   none is added for a page that already waits in new/ or hold/; the
+ *   groups page changed gets one too, not counted in any group;
+ * - one scan of a spool at a time: each holds a flock on SPOOL/scan/.lock
+ *   (a dot: no wiki, whose scan time is SPOOL/scan/WIKI, can be named so)
+ *   from before it reads the queue until it exits, and another waits for
+ *   it, then sees its jobs and scan times.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +34,7 @@
 
 #include "wikisync.h"
 #include "mw.h"
+#include "strset.h"
 
 #define WINDOW		86400		/* the first scan looks back a day */
 #define STATE_DIR	"scan"
@@ -47,79 +53,46 @@ struct items {
 	size_t		 n;
 };
 
-struct set {
-	char		**v;
-	size_t		 cap;
-	size_t		 n;
-};
-
 static const struct conf *conf;
 static struct spool	 sp;
 static struct store	 st;
-static struct set	 queued;	/* "wiki\ntitle" of waiting jobs */
+static struct strset	 queued;	/* "wiki\ntitle" of waiting jobs */
 static int		*chosen;	/* per group: asked for */
 static size_t		*njobs, *nwatched;	/* per group */
 static int		 full, istty;
 
-static uint64_t
-hash(const char *s)
-{
-	uint64_t h = 14695981039346656037ULL;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
-
-static size_t
-set_slot(const struct set *s, const char *k)
-{
-	size_t i;
-
-	for (i = hash(k) & (s->cap - 1); s->v[i] != NULL &&
-	    strcmp(s->v[i], k) != 0; i = (i + 1) & (s->cap - 1))
-		;
-	return i;
-}
-
-/* Adds wiki+title; 0 if it was there already. */
+/* Marks wiki's title as queued: 1, or 0 if it was already. */
 static int
-set_add(struct set *s, const char *wiki, const char *title)
+queued_add(const char *wiki, const char *title)
 {
-	char *k, **old;
-	size_t i, oc;
+	char *k;
+	int rc;
 
 	if (asprintf(&k, "%s\n%s", wiki, title) == -1)
 		die(EX_TEMPFAIL, "asprintf");
-	if (2 * (s->n + 1) > s->cap) {
-		old = s->v;
-		oc = s->cap;
-		s->cap = oc ? 2 * oc : 256;
-		s->v = xcalloc(s->cap, sizeof(*s->v));
-		for (i = 0; i < oc; i++)
-			if (old[i] != NULL)
-				s->v[set_slot(s, old[i])] = old[i];
-		free(old);
-	}
-	i = set_slot(s, k);
-	if (s->v[i] != NULL) {
-		free(k);
-		return 0;
-	}
-	s->v[i] = k;
-	s->n++;
-	return 1;
+	rc = strset_add(&queued, k);
+	free(k);
+	return rc;
 }
 
-static void
-set_free(struct set *s)
+/* Waits for any other ws-scan of the spool; the lock lasts until exit. */
+static int
+scan_lock(int dir)
 {
-	size_t i;
+	int fd;
 
-	for (i = 0; i < s->cap; i++)
-		free(s->v[i]);
-	free(s->v);
-	memset(s, 0, sizeof(*s));
+	if ((fd = openat(dir, ".lock", O_RDWR | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0640)) == -1)
+		die(EX_TEMPFAIL, "%s/%s/.lock", sp.path, STATE_DIR);
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	if (errno == EWOULDBLOCK)
+		ws_log(LOG_DEBUG, "%s/%s/.lock: waiting for another ws-scan",
+		    sp.path, STATE_DIR);
+	while (flock(fd, LOCK_EX) == -1)
+		if (errno != EINTR)
+			die(EX_TEMPFAIL, "%s/%s/.lock", sp.path, STATE_DIR);
+	return fd;
 }
 
 /* What already waits: new/ (it reads the page when it runs) and hold/. */
@@ -140,7 +113,7 @@ load_queued(void)
 				continue;
 			if ((w = job_get(&j, "wiki")) != NULL &&
 			    (t = job_get(&j, "title")) != NULL)
-				set_add(&queued, w, t);
+				queued_add(w, t);
 			job_free(&j);
 		}
 		spool_ids_free(ids, n);
@@ -217,7 +190,7 @@ enqueue(const char *wiki, const char *title, int group)
 	struct job j;
 	char num[32];
 
-	if (!set_add(&queued, wiki, title))
+	if (!queued_add(wiki, title))
 		return;
 	memset(&j, 0, sizeof(j));
 	job_set(&j, "wiki", wiki);
@@ -307,7 +280,7 @@ members(const struct wiki *w, struct mw *m, struct items *it,
 {
 	const struct group *g;
 	struct mwtitle *v;
-	struct set seen = { 0 };
+	struct strset seen = { 0 };
 	size_t i, k, n, x;
 	int rc = 0;
 
@@ -316,7 +289,7 @@ members(const struct wiki *w, struct mw *m, struct items *it,
 		if (!chosen[i] || !in_list(g->wikis, g->nwikis, w->name))
 			continue;
 		for (k = 0; k < g->npages; k++)
-			if (set_add(&seen, "", g->pages[k]))
+			if (strset_add(&seen, g->pages[k]))
 				items_add(it, g->pages[k], (int)i);
 		for (k = 0; k < g->ncategories; k++) {
 			if (mw_members(m, g->categories[k], &v, &n, e) == -1) {
@@ -324,12 +297,12 @@ members(const struct wiki *w, struct mw *m, struct items *it,
 				break;
 			}
 			for (x = 0; x < n; x++)
-				if (set_add(&seen, "", v[x].title))
+				if (strset_add(&seen, v[x].title))
 					items_add(it, v[x].title, (int)i);
 			mw_titles_free(v, n);
 		}
 	}
-	set_free(&seen);
+	strset_free(&seen);
 	return rc;
 }
 
@@ -429,7 +402,7 @@ scan_wiki(const struct wiki *w, int dir, const char *since)
 	struct mwchange *ch = NULL;
 	struct items it = { 0 }, mem = { 0 };
 	struct item swap;
-	struct set seen = { 0 };
+	struct strset seen = { 0 };
 	char ts[MW_TSLEN] = "", top[MW_TSLEN], line[64];
 	long last = 0, toprev;
 	size_t n = 0, i;
@@ -458,8 +431,13 @@ scan_wiki(const struct wiki *w, int dir, const char *since)
 			toprev = ch[i - 1].revid;
 			strlcpy(top, ch[i - 1].timestamp, sizeof(top));
 		}
-		if (!set_add(&seen, "", ch[i - 1].title))
+		if (!strset_add(&seen, ch[i - 1].title))
 			continue;
+		/* its mail lost: ws-peerd reloads the groups on this job */
+		if (conf->groupswiki != NULL &&
+		    strcmp(w->name, conf->groupswiki) == 0 &&
+		    strcmp(ch[i - 1].title, conf->groupspage) == 0)
+			enqueue(w->name, ch[i - 1].title, (int)conf->ngroups);
 		items_add(&it, ch[i - 1].title, -1);
 		it.v[it.n - 1].revid = ch[i - 1].revid;
 		strlcpy(it.v[it.n - 1].sha1, ch[i - 1].sha1,
@@ -490,7 +468,7 @@ fail:
 out:
 	if (istty && full && rc != 0)
 		fputc('\n', stderr);
-	set_free(&seen);
+	strset_free(&seen);
 	items_free(&it);
 	items_free(&mem);
 	mw_changes_free(ch, n);
@@ -510,10 +488,10 @@ scan_main(int argc, char *argv[])
 	};
 	const struct group *g;
 	const struct wiki *w;
-	struct set done = { 0 };
+	struct strset done = { 0 };
 	char since[MW_TSLEN], *sincep = NULL;
 	size_t i, k;
-	int ch, dir, rc, worst = 0;
+	int ch, dir, lock, rc, worst = 0;
 
 	while ((ch = getopt_long(argc, argv, "fs:" WS_OPTS, longopts,
 	    NULL)) != -1) {
@@ -551,11 +529,12 @@ scan_main(int argc, char *argv[])
 	if ((dir = openat(sp.root, STATE_DIR, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1)
 		die(EX_TEMPFAIL, "%s/%s", sp.path, STATE_DIR);
+	lock = scan_lock(dir);
 	load_queued();
 	for (i = 0; i < conf->ngroups; i++) {
 		g = &conf->groups[i];
 		for (k = 0; chosen[i] && k < g->nwikis; k++) {
-			if (!set_add(&done, "", g->wikis[k]))
+			if (!strset_add(&done, g->wikis[k]))
 				continue;
 			if ((w = conf_wiki(conf, g->wikis[k])) == NULL)
 				diex(EX_CONFIG, "group %s: %s: no such wiki",
@@ -571,11 +550,12 @@ scan_main(int argc, char *argv[])
 			    conf->groups[i].name, njobs[i],
 			    njobs[i] == 1 ? "" : "s", nwatched[i],
 			    nwatched[i] == 1 ? "" : "s");
-	set_free(&done);
-	set_free(&queued);
+	strset_free(&done);
+	strset_free(&queued);
 	free(chosen);
 	free(njobs);
 	free(nwatched);
+	close(lock);
 	close(dir);
 	store_close(&st);
 	spool_close(&sp);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # ws-scan on the real bed: pages mail never announced (made while nobody
 # watched them, or added to the category later) reach the peer after a
-# scan and are watched from then on; -f syncs a whole group; a scan that
-# finds nothing costs one request per wiki.
+# scan and are watched from then on; a scan that finds nothing costs one
+# request per wiki; a scan waits for one that runs.  -f over many pages is
+# 72-scan-full.bats.
 
 load helper
 load bed
@@ -29,6 +30,9 @@ teardown() { bed_teardown; }
 
 # apicalls WIKI: requests the wiki's php -S has served so far
 apicalls() { grep -c ']: \(GET\|POST\) /api.php' "$BED/$1/php.log"; }
+
+# locked: someone holds the scan lock
+locked() { ! flock -n "$WIKISYNC_SPOOL/scan/.lock" true; }
 
 @test "ws-scan: -h, a bad option, an unknown group, a bad time" {
 	run --separate-stderr ws-scan -h
@@ -76,39 +80,6 @@ apicalls() { grep -c ']: \(GET\|POST\) /api.php' "$BED/$1/php.log"; }
 	[ "${#lines[@]}" -eq 2 ]
 }
 
-@test "ws-scan -f brings 60 pages made on alpha to beta with their histories" {
-	peerd_stop
-	for i in $(seq 1 60); do
-		edit alpha "Bulk $i" "Bulk page $i. [[Category:Synced]]" "made $i" >/dev/null
-	done
-	for i in 1 2 3; do
-		edit alpha "Bulk $i" "Bulk page $i, again. [[Category:Synced]]" "again $i" >/dev/null
-	done
-	# in a pipe: no progress line, one summary line
-	run --separate-stderr ws-scan -f
-	assert_status 0
-	[[ "$output" == "test: 60 jobs, "*" pages watched" ]]
-	[ -z "$stderr" ]
-	[ "$(ws-queue ls | wc -l)" -eq 60 ]
-	# on a terminal: the progress line; nothing queued twice
-	run script -qc "ws-scan -f" /dev/null
-	assert_status 0
-	[[ "$output" == *"ws-scan: alpha: 62/62 pages, "*"/s, "*" s left"* ]]
-	[[ "$output" == *"test: 0 jobs, "* ]]
-	[ "$(ws-queue ls | wc -l)" -eq 60 ]
-	peerd_start
-	wait_for 60 idle
-	for i in $(seq 1 60); do
-		want="Bulk page $i. [[Category:Synced]]"
-		[ "$i" -gt 3 ] || want="Bulk page $i, again. [[Category:Synced]]"
-		has_text beta "Bulk $i" "$want"
-	done
-	run history beta "Bulk 2"
-	[ "${#lines[@]}" -eq 2 ]
-	[[ "${lines[0]}" == "Peerd	from alpha r"*" by Editor: made 2	"* ]]
-	[[ "${lines[1]}" == "Peerd	from alpha r"*" by Editor: again 2	"* ]]
-}
-
 @test "a scan with nothing new queues nothing and asks each wiki once" {
 	wait_for 10 idle
 	ws-scan >/dev/null
@@ -120,6 +91,41 @@ apicalls() { grep -c ']: \(GET\|POST\) /api.php' "$BED/$1/php.log"; }
 	[ "$(apicalls alpha)" -eq $((a + 1)) ]
 	[ "$(apicalls beta)" -eq $((b + 1)) ]
 	[ -z "$(ws-queue ls)" ]
+}
+
+@test "two scans wait for the one that runs, then go one at a time: one job, not two" {
+	wait_for 10 idle
+	peerd_stop
+	edit alpha "Scan Locked" "Made while a scan runs. [[Category:Synced]]" >/dev/null
+	flock "$WIKISYNC_SPOOL/scan/.lock" sleep 2 3>&- &
+	wait_for 5 locked
+	t0=$(date +%s%N)
+	ws-scan -v >"$BATS_TEST_TMPDIR/out1" 2>"$BATS_TEST_TMPDIR/err1" 3>&- &
+	p1=$!
+	ws-scan -v >"$BATS_TEST_TMPDIR/out2" 2>"$BATS_TEST_TMPDIR/err2" 3>&- &
+	p2=$!
+	rc1=0 rc2=0
+	wait "$p1" || rc1=$?
+	wait "$p2" || rc2=$?
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	head "$BATS_TEST_TMPDIR"/out? "$BATS_TEST_TMPDIR"/err?
+	echo "took $ms ms"
+	[ "$rc1" -eq 0 ] && [ "$rc2" -eq 0 ]
+	[ "$ms" -ge 1500 ]
+	for i in 1 2; do
+		grep -qx "ws-scan: $WIKISYNC_SPOOL/scan/.lock: waiting for another ws-scan" \
+		    "$BATS_TEST_TMPDIR/err$i"
+	done
+	# the second saw the first's job and scan time
+	run sh -c 'cat "$1"/out1 "$1"/out2 | grep "^test:" | sort' sh "$BATS_TEST_TMPDIR"
+	[ "${#lines[@]}" -eq 2 ]
+	[ "${lines[0]}" = "test: 0 jobs, 0 pages watched" ]
+	[ "${lines[1]}" = "test: 1 job, 1 page watched" ]
+	[ "$(ws-queue ls | wc -l)" -eq 1 ]
+	peerd_start
+	wait_for 10 has_text beta "Scan Locked" "Made while a scan runs. [[Category:Synced]]"
+	wait_for 5 idle
+	wait
 }
 
 @test "a wiki that is down: exit 75, the other wiki scanned, its scan time kept" {

@@ -117,6 +117,25 @@ docs" ]
 	[ ! -e "$WIKISYNC_SPOOL/groups.err" ]
 }
 
+@test "a groups page edited while its mail was lost is reloaded after a scan" {
+	peerd_stop
+	edit alpha "$GPAGE" "{{WikiSync group|name=docs|wikis=alpha, beta|categories=Docs, Manuals}}
+{{WikiSync group|name=notes|wikis=beta, alpha|categories=Notes}}" >/dev/null
+	# the mail is gone: the job it made is dropped
+	wait_for 5 test -n "$(ws-queue ls)"
+	for j in $(ws-queue ls | cut -f2); do ws-queue done "$j"; done
+	run --separate-stderr ws-scan
+	assert_status 0
+	[ "$(ws-queue ls | wc -l)" -eq 1 ]
+	peerd_start
+	wait_for 10 grep -q "groups page: scanning notes" "$BED/peerd.log"
+	run ws-conf groups
+	[ "$output" = "test
+docs
+notes" ]
+	wait_for 10 idle
+}
+
 @test "ws-groups warns when the wiki gives the page another title than groups-page" {
 	edit alpha "Project:$GPAGE" "{{WikiSync group|name=docs|wikis=alpha, beta|categories=Docs, Manuals}}" >/dev/null
 	sed -i "s/^groups-page = .*/groups-page = alpha:Project:$GPAGE/" "$WIKISYNC_CONF"
