@@ -136,6 +136,21 @@ notes" ]
 	wait_for 10 idle
 }
 
+@test "a groups page job is deferred, not lost, while its wiki cannot be read" {
+	peerd_stop
+	ws-testbed stop "$BED" alpha
+	id=$(ws-queue add alpha "$GPAGE" event=edit)
+	run --separate-stderr ws-peerd -1
+	ws-testbed start "$BED" alpha
+	assert_status 0
+	[[ "$stderr" == *"ws-peerd: alpha: $GPAGE: deferred (groups page not read)"* ]]
+	# (ws-peerd's own scan may have queued the page as well: same fate)
+	run ws-queue ls -a
+	[[ "$output" == *"wait	$id	alpha	$GPAGE	1	"*"	groups page: its wiki could not be read"* ]]
+	for j in $(ws-queue ls -a | cut -f2); do ws-queue done "$j"; done
+	peerd_start
+}
+
 @test "ws-groups warns when the wiki gives the page another title than groups-page" {
 	edit alpha "Project:$GPAGE" "{{WikiSync group|name=docs|wikis=alpha, beta|categories=Docs, Manuals}}" >/dev/null
 	sed -i "s/^groups-page = .*/groups-page = alpha:Project:$GPAGE/" "$WIKISYNC_CONF"
