@@ -28,9 +28,13 @@ edit() { ws-testbed edit "$BED" "$@"; }
 # watch WIKI TITLE: the sync user watches the page (new pages mail then)
 watch() { ws-testbed watch "$BED" "$@"; }
 
-# wait_for SECONDS CMD...: until CMD succeeds, polling every 50 ms
+# wait_for SECONDS CMD...: until CMD succeeds, polling every 50 ms.
+# SECONDS is what a plain build on an idle machine needs, times
+# $WS_WAIT_SCALE (default 4): a test that passes goes on the moment CMD
+# does, so only a failure waits the longer, and a sanitizer build or a
+# busy machine fails what does not happen, not what happens slowly.
 wait_for() {
-	local end=$(( $(date +%s%N) + $1 * 1000000000 ))
+	local end=$(( $(date +%s%N) + $1 * ${WS_WAIT_SCALE:-4} * 1000000000 ))
 	shift
 	until "$@" 2>/dev/null; do
 		[ "$(date +%s%N)" -lt "$end" ] || return 1
