@@ -78,8 +78,10 @@ fetch(const struct conf *c, size_t *len)
 	/* seen before read: an edit after the read mails again */
 	if (mw_watch(m, &title, 1, &e) == -1 ||
 	    mw_seen(m, title, &e) == -1 ||
-	    mw_current(m, &title, 1, &pg, &e) == -1)
+	    mw_current(m, &title, 1, &pg, &e) == -1) {
+		mw_close(m);
 		diex(e.code, "%s: %s: %s", w->name, title, e.msg);
+	}
 	mw_close(m);
 	if (pg.invalid || pg.missing || pg.rev.text == NULL) {
 		*len = 0;
@@ -179,8 +181,10 @@ groups_main(int argc, char *argv[])
 		die(EX_TEMPFAIL, "spool %s", ws_spool());
 	text = file ? slurp(file, &len) : fetch(c, &len);
 	/* the file's groups alone, then the page's */
-	if ((nc = conf_read(c->path, err, sizeof(err))) == NULL)
+	if ((nc = conf_read(c->path, err, sizeof(err))) == NULL) {
+		free(text);
 		diex(EX_CONFIG, "%s", err);
+	}
 	if (text == NULL) {
 		snprintf(err, sizeof(err), "%s:%s: no such page",
 		    c->groupswiki, c->groupspage);
