@@ -14,8 +14,6 @@
  * Exit: 0 loaded or unchanged, 65 the page is wrong (the old groups stay),
  * 75 the wiki could not be asked, 78 no groups-page or a config error.
  */
-#include <sys/stat.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
