@@ -65,6 +65,8 @@ struct buf {
 };
 
 struct mw {
+	struct mw	*next;		/* every open handle, see mw_close_all */
+	struct mw	*prev;
 	const struct wiki *w;
 	CURL		*curl;
 	struct curl_slist *headers;
@@ -89,6 +91,19 @@ struct mw {
 #define C_WATCH		0x08	/* a write with the watch token */
 
 static int sessdir = -1;
+static struct mw *open_handles;
+
+/*
+ * Every handle still open when the process exits is closed here, once:
+ * an applet that dies on an error path keeps its session like one that
+ * returns, and leaves nothing for a leak checker to call lost.
+ */
+static void
+mw_close_all(void)
+{
+	while (open_handles != NULL)
+		mw_close(open_handles);
+}
 
 static int
 fail(struct mwerr *e, int temp, int code, const char *fmt, ...)
@@ -867,6 +882,7 @@ mw_open(const struct wiki *w, struct mwerr *e)
 			return NULL;
 		}
 		inited = 1;
+		atexit(mw_close_all);
 	}
 	if (sessdir == -1 && open_sessdir(e) == -1)
 		return NULL;
@@ -877,6 +893,9 @@ mw_open(const struct wiki *w, struct mwerr *e)
 		fail(e, 1, EX_TEMPFAIL, "curl_easy_init failed");
 		return NULL;
 	}
+	if ((m->next = open_handles) != NULL)
+		open_handles->prev = m;
+	open_handles = m;
 	n = strcspn(w->user, "@");
 	snprintf(m->user, sizeof(m->user), "%.*s", (int)n, w->user);
 	snprintf(m->jar, sizeof(m->jar), "%s.cookies", w->name);
@@ -922,6 +941,12 @@ mw_close(struct mw *m)
 
 	if (m == NULL)
 		return;
+	if (m->prev != NULL)
+		m->prev->next = m->next;
+	else
+		open_handles = m->next;
+	if (m->next != NULL)
+		m->next->prev = m->prev;
 	if (m->session && jar_changed(m)) {
 		lockfd = jar_lock(m);
 		jar_save(m);
@@ -1019,6 +1044,7 @@ mw_user_free(struct mwuser *u)
 }
 
 #define RVPROP	"ids|timestamp|user|comment|sha1|flags|content|size"
+#define RVLIGHT	"ids|timestamp|user|comment|sha1|flags|size"
 
 static void
 rev_parse(json_t *j, struct mwrev *rv)
@@ -1080,9 +1106,9 @@ bad_title(json_t *page, struct mwerr *e)
  * for all) up to upto (0: the current), oldest first, with their text:
  * 50 a request, at most max (0: no limit).
  */
-int
-mw_revs(struct mw *m, const char *title, long after, long upto, size_t max,
-    struct mwrevs *out, struct mwerr *e)
+static int
+revs_query(struct mw *m, const char *title, long after, long upto, size_t max,
+    int content, struct mwrevs *out, struct mwerr *e)
 {
 	struct req r = { 0 };
 	json_t *root, *page, *revs, *j;
@@ -1093,7 +1119,7 @@ mw_revs(struct mw *m, const char *title, long after, long upto, size_t max,
 	req_set(&r, "action", "query");
 	req_set(&r, "prop", "revisions");
 	req_titles(&r, "titles", &title, 1);
-	req_set(&r, "rvprop", RVPROP);
+	req_set(&r, "rvprop", content ? RVPROP : RVLIGHT);
 	req_set(&r, "rvslots", "main");
 	req_set(&r, "rvdir", "newer");
 	req_setl(&r, "rvlimit", max > 0 && max + 1 < MW_MAXTITLES ?
@@ -1140,10 +1166,24 @@ fail:
 	return -1;
 }
 
-/* One revision by its id, with its text, and the title of its page. */
 int
-mw_rev(struct mw *m, long revid, struct mwrev *rv, char **title,
-    struct mwerr *e)
+mw_revs(struct mw *m, const char *title, long after, long upto, size_t max,
+    struct mwrevs *out, struct mwerr *e)
+{
+	return revs_query(m, title, after, upto, max, 1, out, e);
+}
+
+/* The same without the texts: ids, sha1s, users, summaries. */
+int
+mw_history(struct mw *m, const char *title, long after, long upto,
+    size_t max, struct mwrevs *out, struct mwerr *e)
+{
+	return revs_query(m, title, after, upto, max, 0, out, e);
+}
+
+static int
+rev_query(struct mw *m, long revid, int content, struct mwrev *rv,
+    char **title, struct mwerr *e)
 {
 	struct req r = { 0 };
 	json_t *root, *page, *j;
@@ -1152,7 +1192,7 @@ mw_rev(struct mw *m, long revid, struct mwrev *rv, char **title,
 	req_set(&r, "action", "query");
 	req_set(&r, "prop", "revisions");
 	req_setl(&r, "revids", revid);
-	req_set(&r, "rvprop", RVPROP);
+	req_set(&r, "rvprop", content ? RVPROP : RVLIGHT);
 	req_set(&r, "rvslots", "main");
 	root = call(m, &r, 0, e);
 	req_free(&r);
@@ -1169,6 +1209,22 @@ mw_rev(struct mw *m, long revid, struct mwrev *rv, char **title,
 		*title = jdup(page, "title");
 	json_decref(root);
 	return 0;
+}
+
+/* One revision by its id, with its text, and the title of its page. */
+int
+mw_rev(struct mw *m, long revid, struct mwrev *rv, char **title,
+    struct mwerr *e)
+{
+	return rev_query(m, revid, 1, rv, title, e);
+}
+
+/* The same without its text. */
+int
+mw_rev_info(struct mw *m, long revid, struct mwrev *rv, char **title,
+    struct mwerr *e)
+{
+	return rev_query(m, revid, 0, rv, title, e);
 }
 
 /* The revision after revid on its page (0: revid is the latest). */
@@ -1264,7 +1320,7 @@ pages_query(struct mw *m, const char **titles, size_t n, int content,
 		req_set(&r, "cllimit", "max");
 		if (content) {
 			req_set(&r, "prop", "info|categories|revisions");
-			req_set(&r, "rvprop", RVPROP);
+			req_set(&r, "rvprop", content > 1 ? RVLIGHT : RVPROP);
 			req_set(&r, "rvslots", "main");
 		} else
 			req_set(&r, "prop", "info|categories");
@@ -1316,6 +1372,14 @@ mw_current(struct mw *m, const char **titles, size_t n, struct mwpage *pages,
     struct mwerr *e)
 {
 	return pages_query(m, titles, n, 1, pages, e);
+}
+
+/* The same, the current revision without its text. */
+int
+mw_tops(struct mw *m, const char **titles, size_t n, struct mwpage *pages,
+    struct mwerr *e)
+{
+	return pages_query(m, titles, n, 2, pages, e);
 }
 
 void

@@ -132,7 +132,11 @@ void	 mw_user_free(struct mwuser *);
 
 int	 mw_revs(struct mw *, const char *, long, long, size_t,
 	    struct mwrevs *, struct mwerr *);
+int	 mw_history(struct mw *, const char *, long, long, size_t,
+	    struct mwrevs *, struct mwerr *);
 int	 mw_rev(struct mw *, long, struct mwrev *, char **, struct mwerr *);
+int	 mw_rev_info(struct mw *, long, struct mwrev *, char **,
+	    struct mwerr *);
 void	 mw_revs_free(struct mwrevs *);
 void	 mw_rev_free(struct mwrev *);
 int	 mw_next(struct mw *, long, long *, char **, struct mwerr *);
@@ -140,6 +144,8 @@ int	 mw_next(struct mw *, long, long *, char **, struct mwerr *);
 int	 mw_info(struct mw *, const char **, size_t, struct mwpage *,
 	    struct mwerr *);
 int	 mw_current(struct mw *, const char **, size_t, struct mwpage *,
+	    struct mwerr *);
+int	 mw_tops(struct mw *, const char **, size_t, struct mwpage *,
 	    struct mwerr *);
 void	 mw_pages_free(struct mwpage *, size_t);
 
