@@ -35,6 +35,7 @@
 #include "wikisync.h"
 #include "mw.h"
 #include "strset.h"
+#include "sync.h"
 
 #define WINDOW		86400		/* the first scan looks back a day */
 #define STATE_DIR	"scan"
@@ -155,19 +156,12 @@ in_list(char **v, size_t n, const char *s)
 static int
 group_of(const char *wiki, const struct mwpage *p)
 {
-	const struct group *g;
-	size_t i, k;
+	size_t i;
 
-	for (i = 0; i < conf->ngroups; i++) {
-		g = &conf->groups[i];
-		if (!chosen[i] || !in_list(g->wikis, g->nwikis, wiki))
-			continue;
-		if (in_list(g->pages, g->npages, p->title))
+	for (i = 0; i < conf->ngroups; i++)
+		if (chosen[i] && group_syncs(&conf->groups[i], wiki, p->title,
+		    p->cats, p->ncats))
 			return (int)i;
-		for (k = 0; k < p->ncats; k++)
-			if (in_list(g->categories, g->ncategories, p->cats[k]))
-				return (int)i;
-	}
 	return -1;
 }
 

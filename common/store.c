@@ -4,9 +4,12 @@
  *   store/versions/SHA1   a text, named by its SHA-1 (as MediaWiki reports
  *                         it); written in tmp/, fsynced, renamed; never
  *                         changed after, so a reader can't see half of one
- *   store/cur/WIKI/KEY    the pointer: "SHA1 REVID\nTITLE\n", the text WIKI
- *                         and its group last agreed on; KEY is the md5 of
- *                         the title; replaced whole by rename
+ *   store/cur/WIKI/KEY    the pointer: "SHA1 REVID GEN\nTITLE\n", the text
+ *                         WIKI and its group last agreed on, at WIKI's
+ *                         revision REVID; KEY is the md5 of the title;
+ *                         GEN names the agreement (the same on every wiki
+ *                         of it, larger for a later one; 0: unknown);
+ *                         replaced whole by rename
  *   store/log             fixed-length records, STORE_LOGREC bytes:
  *                         "TIME WIKI KEY OLD NEW REVID F\n"
  *
@@ -181,7 +184,7 @@ int
 store_ptr_read(struct store *st, const char *wiki, const char *key,
     struct storeptr *p)
 {
-	char path[128], buf[1024], *nl, *sp;
+	char path[128], buf[1024], *nl, *sp, *gen;
 	ssize_t n;
 	int fd;
 
@@ -202,6 +205,10 @@ store_ptr_read(struct store *st, const char *wiki, const char *key,
 	if (!sha1_valid(buf))
 		goto bad;
 	strlcpy(p->sha1, buf, sizeof(p->sha1));
+	if (sp != NULL && (gen = strchr(sp, ' ')) != NULL) {
+		*gen++ = '\0';
+		p->gen = strtoll(gen, NULL, 10);
+	}
 	strlcpy(p->revid, sp ? sp : "", sizeof(p->revid));
 	nl[strcspn(nl, "\n")] = '\0';
 	strlcpy(p->title, nl, sizeof(p->title));
@@ -306,7 +313,8 @@ store_log_repair(struct store *st, char *what, size_t len)
 	if (r.finished == '+')
 		return 0;
 	if (store_ptr_read(st, r.wiki, r.key, &p) == 0 &&
-	    strcmp(p.sha1, r.new) == 0) {
+	    strcmp(p.sha1, r.new) == 0 &&
+	    strcmp(*p.revid ? p.revid : "-", r.revid) == 0) {
 		if (pwrite(st->logfd, "+", 1, n * STORE_LOGREC - 2) != 1 ||
 		    fsync(st->logfd) == -1)
 			return -1;
@@ -328,7 +336,7 @@ store_log_repair(struct store *st, char *what, size_t len)
  */
 int
 store_set(struct store *st, const char *wiki, const char *title,
-    const char *sha1, const char *revid)
+    const char *sha1, const char *revid, long long gen)
 {
 	char key[MD5_HEX + 1], rec[STORE_LOGREC + 1], what[128], body[700];
 	struct storeptr old;
@@ -353,7 +361,8 @@ store_set(struct store *st, const char *wiki, const char *title,
 		goto fail;
 	had = store_ptr_read(st, wiki, key, &old) == 0;
 	errno = 0;
-	if (had && strcmp(old.sha1, sha1) == 0 && strcmp(old.revid, revid) == 0) {
+	if (had && strcmp(old.sha1, sha1) == 0 && strcmp(old.revid, revid) == 0 &&
+	    old.gen == gen) {
 		store_log_unlock(st);
 		close(dir);
 		return 0;
@@ -370,7 +379,8 @@ store_set(struct store *st, const char *wiki, const char *title,
 			errno = ENOSPC;
 		goto undo;
 	}
-	snprintf(body, sizeof(body), "%s %s\n%s\n", sha1, revid, title);
+	snprintf(body, sizeof(body), "%s %s %lld\n%s\n", sha1, revid, gen,
+	    title);
 	if (afile_open(&af, st->tmp, dir, key, 0640, 0) == -1)
 		goto undo;
 	fputs(body, af.fp);

@@ -153,7 +153,6 @@ void	*xcalloc(size_t, size_t);
 void	*xreallocarray(void *, size_t, size_t);
 int	 parse_long(const char *, long, long, long *);
 
-#endif
 
 /* The job queue: spool/queue/{tmp,new,cur,hold}, see spool.c. */
 enum jobstate	{ Q_NEW, Q_CUR, Q_HOLD, Q_NSTATE };
@@ -214,6 +213,7 @@ struct storeptr {
 	char		 sha1[SHA1_HEX + 1];
 	char		 revid[24];
 	char		 title[512];
+	long long	 gen;		/* the agreement; 0: unknown */
 };
 
 struct logrec {
@@ -236,7 +236,7 @@ char	*store_read(struct store *, const char *, size_t *);
 int	 store_get(struct store *, const char *, const char *,
 	    struct storeptr *);
 int	 store_set(struct store *, const char *, const char *, const char *,
-	    const char *);
+	    const char *, long long);
 int	 store_log_lock(struct store *);
 void	 store_log_unlock(struct store *);
 off_t	 store_log_records(struct store *);
@@ -261,6 +261,4 @@ struct wikistate {
 void	 wikistate_read(int, const char *, struct wikistate *);
 void	 duration(long long, char *, size_t);
 
-/* The job ws-push and ws-verify work on, see sync.c. */
-const struct wiki *sync_job_open(const char *, struct spool *, struct store *,
-	    struct job *, const char **);
+#endif

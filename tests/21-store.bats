@@ -38,7 +38,7 @@ put() { printf '%s' "$1" | ws-store put; }
 	run ws-store cat alpha "Main Page"
 	[ "$output" = "text one" ]
 	key=$(printf '%s' "Main Page" | md5sum | cut -d' ' -f1)
-	[ "$(head -n 1 "$SPOOL/store/cur/alpha/$key")" = "$s 12" ]
+	[ "$(head -n 1 "$SPOOL/store/cur/alpha/$key")" = "$s 12 0" ]
 	run ws-store get beta "Main Page"
 	assert_status 1
 }
@@ -129,6 +129,20 @@ put() { printf '%s' "$1" | ws-store put; }
 	[ "$(ws-store get alpha A)" = "$a 1" ]
 	run ws-store fsck
 	assert_status 0
+}
+
+@test "an unfinished record with the pointer's text but another revision is removed, not finished" {
+	a=$(put a)
+	ws-store set alpha A "$a" 1
+	ws-store set alpha A "$a" 2
+	# crash before the pointer moved from r1 to r2 of the same text
+	key=$(printf A | md5sum | cut -d' ' -f1)
+	printf '%s 1 0\nA\n' "$a" >"$SPOOL/store/cur/alpha/$key"
+	printf -- '-' | dd of="$SPOOL/store/log" bs=1 seek=$((2 * 182 - 2)) conv=notrunc status=none
+	run ws-store fsck -r
+	[ "$output" = "log: unfinished last log record, pointer not moved: removed" ]
+	[ "$(ws-store get alpha A)" = "$a 1" ]
+	[ "$(stat -c %s "$SPOOL/store/log")" -eq 182 ]
 }
 
 @test "fsck quarantines a text whose content does not match its name" {

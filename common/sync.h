@@ -1,0 +1,59 @@
+/*
+ * sync.h: the sync protocol, wikisync(7) THE PROTOCOL.
+ *
+ * A page synced across a set of wikis has one base: the last text every
+ * one of them was seen to hold, with the revision each held it in (the
+ * store's pointers, one per wiki, all of one agreement).  A job makes
+ * the page the same on every wiki again (sync_page, for ws-push) and
+ * records what each then held (the agreement, in the job); ws-verify
+ * checks that record and only then moves every wiki's base together.
+ * One home for each contract: the job's "sync" record is read and
+ * written only here, and which wikis sync a page is decided only here.
+ */
+#ifndef SYNC_H
+#define SYNC_H
+
+#include "wikisync.h"
+#include "mw.h"
+
+#define SYNC_WIKIS	32	/* wikis one page is synced across, at most */
+
+/* The job's record of what every wiki held when ws-push was done. */
+struct agreement {
+	char		 sha1[SHA1_HEX + 1];	/* "": nothing to verify */
+	char		 title[512];		/* as the wikis name it */
+	size_t		 n;
+	struct {
+		char	 wiki[33];
+		long	 revid;
+	}		 w[SYNC_WIKIS];
+};
+
+int	 agreement_read(const struct job *, struct agreement *);
+int	 agreement_write(struct spool *, const char *,
+	    const struct agreement *);
+
+/* The wikis that sync a page as one wiki has it: every group of that
+ * wiki that lists the title or one of the page's categories, joined. */
+struct syncset {
+	const struct group	*first;		/* its history and conflict */
+	const struct wiki	*wikis[SYNC_WIKIS];
+	size_t			 n;
+};
+
+int	 group_syncs(const struct group *, const char *, const char *,
+	    char *const *, size_t);
+size_t	 syncset_of(const struct conf *, const char *, const char *,
+	    char *const *, size_t, struct syncset *);
+
+/* ws-push: one job's page made the same everywhere; an exit code. */
+int	 sync_page(struct spool *, struct store *, const struct job *,
+	    const struct wiki *, const char *, FILE *);
+
+/* ws-verify: the job's agreement checked, the bases moved; an exit code. */
+int	 sync_verify(struct store *, const struct job *, const struct wiki *);
+
+const struct wiki *sync_job_open(const char *, struct spool *, struct store *,
+	    struct job *, const char **);
+
+#endif
