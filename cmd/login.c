@@ -27,6 +27,7 @@
 
 #include "wikisync.h"
 #include "mw.h"
+#include "sync.h"
 
 #define SENDMAIL	"/usr/sbin/sendmail"
 
@@ -277,9 +278,10 @@ login_main(int argc, char *argv[])
 	struct mwuser u;
 	struct mwerr e;
 	struct wikistate st;
+	struct spool sp;
 	char since[32];
 	size_t i, n;
-	int ch, keep = 0, rc = 0, dir, loggedin, ok, came_up;
+	int ch, keep = 0, rc = 0, dir, loggedin, ok, came_up, woke;
 
 	while ((ch = getopt(argc, argv, "+" WS_OPTS "k")) != -1) {
 		if (ch == 'k')
@@ -301,6 +303,8 @@ login_main(int argc, char *argv[])
 			diex(EX_USAGE, "%s: no such wiki", argv[i]);
 	signal(SIGPIPE, SIG_IGN);
 	dir = open_state();
+	if (spool_open(&sp, ws_spool()) == -1)
+		die(EX_TEMPFAIL, "spool %s", ws_spool());
 	for (i = 0; i < n; i++) {
 		w = ws[i];
 		ok = check(w, keep, &u, &loggedin, &e) == 0;
@@ -311,6 +315,15 @@ login_main(int argc, char *argv[])
 				warn_rights(w, &u);
 			printf("%s up %s as %s%s\n", w->name, since, u.name,
 			    loggedin ? ", new session" : "");
+			/* the jobs that left it out need not wait longer */
+			if ((woke = sync_wake(&sp, w->name)) == -1)
+				ws_log(LOG_WARNING, "%s: waking the jobs "
+				    "waiting for it: %s", w->name,
+				    strerror(errno));
+			else if (woke > 0)
+				ws_log(LOG_INFO, "%s: %d job%s waiting for it "
+				    "due now", w->name, woke, woke > 1 ? "s" :
+				    "");
 		} else {
 			printf("%s down %s %s\n", w->name, since, e.msg);
 			if (!e.temp && (rc == 0 || rc == EX_TEMPFAIL))
@@ -320,6 +333,7 @@ login_main(int argc, char *argv[])
 		}
 		mw_user_free(&u);
 	}
+	spool_close(&sp);
 	close(dir);
 	free(ws);
 	return rc;

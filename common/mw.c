@@ -1101,15 +1101,20 @@ bad_title(json_t *page, struct mwerr *e)
 	return fail(e, 0, EX_DATAERR, "invalid title: %s", why);
 }
 
+#define R_CONTENT	0x01	/* with the texts */
+#define R_BACK		0x02	/* newest first, from upto back */
+
 /*
  * The revisions of a page newer than after (a revision of the page, or 0
  * for all) up to upto (0: the current), oldest first, with their text:
- * 50 a request, at most max (0: no limit).
+ * 50 a request, at most max (0: no limit).  With R_BACK, those older than
+ * after (0: from the current on), newest first.
  */
 static int
 revs_query(struct mw *m, const char *title, long after, long upto, size_t max,
-    int content, struct mwrevs *out, struct mwerr *e)
+    int flags, struct mwrevs *out, struct mwerr *e)
 {
+	int content = flags & R_CONTENT;
 	struct req r = { 0 };
 	json_t *root, *page, *revs, *j;
 	size_t i, cap = 0;
@@ -1121,9 +1126,9 @@ revs_query(struct mw *m, const char *title, long after, long upto, size_t max,
 	req_titles(&r, "titles", &title, 1);
 	req_set(&r, "rvprop", content ? RVPROP : RVLIGHT);
 	req_set(&r, "rvslots", "main");
-	req_set(&r, "rvdir", "newer");
+	req_set(&r, "rvdir", flags & R_BACK ? "older" : "newer");
 	req_setl(&r, "rvlimit", max > 0 && max + 1 < MW_MAXTITLES ?
-	    (long)max + 1 : MW_MAXTITLES);
+	    (long)max + 1 : content ? MW_MAXTITLES : MW_MAXLIGHT);
 	if (after > 0)
 		req_setl(&r, "rvstartid", after);
 	if (upto > 0)
@@ -1170,7 +1175,7 @@ int
 mw_revs(struct mw *m, const char *title, long after, long upto, size_t max,
     struct mwrevs *out, struct mwerr *e)
 {
-	return revs_query(m, title, after, upto, max, 1, out, e);
+	return revs_query(m, title, after, upto, max, R_CONTENT, out, e);
 }
 
 /* The same without the texts: ids, sha1s, users, summaries. */
@@ -1179,6 +1184,14 @@ mw_history(struct mw *m, const char *title, long after, long upto,
     size_t max, struct mwrevs *out, struct mwerr *e)
 {
 	return revs_query(m, title, after, upto, max, 0, out, e);
+}
+
+/* Without texts, newest first: those older than before (0: all), max. */
+int
+mw_history_back(struct mw *m, const char *title, long before, size_t max,
+    struct mwrevs *out, struct mwerr *e)
+{
+	return revs_query(m, title, before, 0, max, R_BACK, out, e);
 }
 
 static int
@@ -1318,6 +1331,7 @@ pages_query(struct mw *m, const char **titles, size_t n, int content,
 		req_set(&r, "action", "query");
 		req_titles(&r, "titles", titles + b, k);
 		req_set(&r, "cllimit", "max");
+		req_set(&r, "curtimestamp", "1");
 		if (content) {
 			req_set(&r, "prop", "info|categories|revisions");
 			req_set(&r, "rvprop", content > 1 ? RVLIGHT : RVPROP);
@@ -1336,8 +1350,13 @@ pages_query(struct mw *m, const char **titles, size_t n, int content,
 				if ((t = jstr(j, "title")) == NULL)
 					continue;
 				for (i = 0; i < k; i++)
-					if (strcmp(names[i], t) == 0)
+					if (strcmp(names[i], t) == 0) {
 						page_fill(&pages[b + i], j);
+						strlcpy(pages[b + i].now,
+						    jstr(root, "curtimestamp") ?
+						    jstr(root, "curtimestamp") :
+						    "", sizeof(pages[0].now));
+					}
 			}
 			more = next_batch(root, &r);
 			json_decref(root);
@@ -1470,14 +1489,20 @@ mw_edit(struct mw *m, const struct mwedit *ed, struct mwsaved *s,
 void
 mw_edit_on(struct mwedit *ed, const struct mwpage *pg)
 {
+	/*
+	 * The revision, never the timestamp: given basetimestamp, MediaWiki
+	 * (EditPage, 1.39) lets an edit through when only its own user saved
+	 * after that timestamp, counting revisions of the same second as
+	 * none, and so overwrites an edit made in that second unseen.  Given
+	 * only baserevid it merges with, or refuses, any other revision.
+	 */
+	ed->basetimestamp = NULL;
 	if (pg->missing) {
 		ed->flags |= MW_CREATEONLY;
 		ed->baserevid = 0;
-		ed->basetimestamp = NULL;
 	} else {
 		ed->flags &= ~MW_CREATEONLY;
 		ed->baserevid = pg->rev.revid;
-		ed->basetimestamp = pg->rev.timestamp;
 	}
 }
 

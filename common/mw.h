@@ -20,6 +20,7 @@ struct mw;
 #define MW_ERRLEN	512
 #define MW_TSLEN	21		/* 2026-11-22T04:10:03Z and NUL */
 #define MW_MAXTITLES	50		/* titles or revisions per request */
+#define MW_MAXLIGHT	500		/* revisions without text per request */
 
 struct mwerr {
 	int	 temp;			/* 1: a temporary condition */
@@ -58,6 +59,7 @@ struct mwpage {
 	int		 redirect;
 	long		 lastrevid;
 	char		 touched[MW_TSLEN];
+	char		 now[MW_TSLEN];	/* the wiki's clock when read */
 	long		 length;
 	char		**cats;		/* without the namespace prefix */
 	size_t		 ncats;
@@ -133,6 +135,8 @@ void	 mw_user_free(struct mwuser *);
 int	 mw_revs(struct mw *, const char *, long, long, size_t,
 	    struct mwrevs *, struct mwerr *);
 int	 mw_history(struct mw *, const char *, long, long, size_t,
+	    struct mwrevs *, struct mwerr *);
+int	 mw_history_back(struct mw *, const char *, long, size_t,
 	    struct mwrevs *, struct mwerr *);
 int	 mw_rev(struct mw *, long, struct mwrev *, char **, struct mwerr *);
 int	 mw_rev_info(struct mw *, long, struct mwrev *, char **,

@@ -1,28 +1,40 @@
 /*
  * sync.c: the sync protocol (sync.h; wikisync(7), THE PROTOCOL).
  *
- * A job makes one page the same on every wiki of its set, in rounds.
- * Each round reads every wiki's current revision (ids and sha1, no text).
- * If all hold one text, that is the agreement: it is recorded in the job
- * and the round ends the job.  Otherwise the round picks a source, a wiki
- * whose history since the base holds every other wiki's current text, and
- * replays its revisions onto the others in order; when no wiki is such a
- * source, the texts that changed since the base are merged against it
- * into one result, written to every wiki that lacks it.  Every edit is
- * based on the revision just read (baserevid and basetimestamp; create
- * only for a missing page); an edit conflict, or a saved edit whose old
- * revision is not the one it was based on (MediaWiki merged it with an
- * edit made meanwhile), ends the round early, and the next reads again.
+ * A job makes one page the same on every wiki of its set that answers,
+ * in rounds.  Each round reads every wiki's current revision (ids and
+ * sha1, no text).  If all that answer hold one text, that is the
+ * agreement: it is recorded in the job, and the round ends the job.
+ * Otherwise the round picks a source, a wiki whose history holds every
+ * other wiki's current text, and replays its later revisions onto the
+ * others in order; when no wiki is such a source, every text that changed
+ * since its base is merged into one result, written to every wiki that
+ * lacks it.  Every edit is based on the revision just read; an edit
+ * conflict, or a saved edit whose old revision is not the one it was
+ * based on (MediaWiki merged it with an edit made meanwhile), ends the
+ * round early, and the next reads again.
+ *
+ * A wiki's base is the text its changes are measured from: its store
+ * pointer (the last agreement it took part in) until this job writes to
+ * it, then what the job wrote or merged of it.  The merge starts from
+ * the newest of them (this job's last result, else the newest agreement)
+ * and merges in each changed wiki against its own base.
  * Invariants:
- * - text is only ever written as a wiki's own revision or as a merge of
- *   texts against a base every merged wiki once held, so no saved line
- *   is dropped: a conflict keeps every side in the page;
- * - the job's agreement names, for every wiki, a revision seen to hold
- *   its sha1; nothing moves a base but sync_verify, for all wikis at once;
+ * - agreements form a chain: each one's text grew from the one before,
+ *   because a job runs only while a wiki that took part in the newest
+ *   agreement answers; so every base is an ancestor of the text the merge
+ *   starts from, and a three-way merge against it drops no saved line;
+ * - text is only ever written as a wiki's own revision or as such a
+ *   merge, and a conflict keeps every side in the page;
+ * - the job's agreement names, for every wiki in it, a revision seen to
+ *   hold its sha1; nothing moves a base but sync_verify, and only forward;
+ * - a wiki that does not answer is left out and named in the job, which
+ *   stays queued until it too holds the text; the others sync meanwhile;
  * - a job run again (after a crash anywhere) writes nothing a wiki has.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,15 +47,31 @@
 #define ROUNDS		5	/* reads of every wiki a job makes, at most */
 #define BATCH		50	/* revisions replayed per read */
 #define HISTORY_MAX	5000	/* source history searched for a wiki's text */
+#define JOB_RANK	LLONG_MAX	/* a base this job made: newer than all */
 
-/* One wiki of the page's set, as the current round sees it. */
+/* What a wiki's changes are measured from, and where its text is. */
+struct base {
+	char			 sha1[SHA1_HEX + 1];	/* "": the empty text */
+	long long		 rank;	/* the agreement's generation; JOB_RANK:
+					   this job's; -1: none */
+	const char		*text;	/* NULL: not loaded yet */
+	size_t			 len;
+	struct side		*from;	/* its text: this wiki's revision srev */
+	long			 srev;	/* (from NULL: the store) */
+};
+
+/* One wiki of the page's set, as the job sees it. */
 struct side {
 	const struct wiki	*w;
 	struct mw		*mw;
+	int			 out;	/* left out of this job: why, code */
+	char			 why[MW_ERRLEN];
+	int			 code;
 	struct mwpage		 top;	/* current revision, no text */
-	struct storeptr		 ptr;	/* its base */
+	struct timespec		 known;	/* when it was seen to be current */
+	struct storeptr		 ptr;	/* its store pointer */
 	int			 hasptr;
-	int			 onbase;	/* merges against the page's base */
+	struct base		 base;
 	long			 after;	/* replay: the source's revisions
 					   after this one */
 	size_t			 revs;	/* revisions this job gave it */
@@ -59,19 +87,24 @@ struct page {
 	struct side		 s[SYNC_WIKIS];
 	size_t			 n;
 	size_t			 origin;	/* the job's wiki */
-	struct storeptr		 base;		/* newest agreement, if any */
-	int			 hasbase;
-	int			 consistent;	/* every wiki on that base */
+	long long		 newest;	/* the newest agreement's gen */
+	struct base		 meet;		/* this job's last result */
+	int			 hasmeet;
+	char			**pool;		/* texts the job holds */
+	size_t			 npool;
 	int			 worst;
 };
 
-#define MOVED	(-2)	/* a wiki changed meanwhile: read again */
+#define MOVED	(-2)	/* a wiki changed meanwhile, or went: read again */
+#define MERGED	(-3)	/* saved, merged by MediaWiki with an edit made
+			   meanwhile: read again */
 
 /* --- the job's record ------------------------------------------------ */
 
 /*
- * sync=SHA1 WIKI:REVID ... (or "-": nothing to verify) and sync.title,
- * written together in one replacement of the job.
+ * sync=SHA1 GEN WIKI:REVID ... (or "-": nothing to verify), sync.left=
+ * WIKI:CODE ... (the wikis left out, and why in sync.why) and
+ * sync.title, written together in one replacement of the job.
  */
 int
 agreement_read(const struct job *j, struct agreement *a)
@@ -85,16 +118,20 @@ agreement_read(const struct job *j, struct agreement *a)
 	memset(a, 0, sizeof(*a));
 	if ((v = job_get(j, "sync")) == NULL || strcmp(v, "-") == 0)
 		return 0;
-	if ((t = job_get(j, "sync.title")) == NULL || strlen(t) >= sizeof(a->title))
+	if ((t = job_get(j, "sync.title")) == NULL ||
+	    strlen(t) >= sizeof(a->title))
 		goto bad;
 	strlcpy(a->title, t, sizeof(a->title));
+	if ((t = job_get(j, "sync.why")) != NULL)
+		strlcpy(a->why, t, sizeof(a->why));
 	if (strlen(v) < SHA1_HEX || v[SHA1_HEX] != ' ')
 		goto bad;
 	memcpy(a->sha1, v, SHA1_HEX);
 	a->sha1[SHA1_HEX] = '\0';
-	if (!sha1_valid(a->sha1))
+	if (!sha1_valid(a->sha1) ||
+	    sscanf(v + SHA1_HEX, " %lld%n", &a->gen, &used) != 1 || a->gen <= 0)
 		goto bad;
-	for (p = v + SHA1_HEX; *p == ' ';) {
+	for (p = v + SHA1_HEX + used; *p == ' ';) {
 		if (a->n == SYNC_WIKIS ||
 		    sscanf(p, " %63[^: ]:%ld%n", wiki, &rev, &used) != 2 ||
 		    strlen(wiki) >= sizeof(a->w[0].wiki) || rev <= 0)
@@ -103,11 +140,21 @@ agreement_read(const struct job *j, struct agreement *a)
 		strlcpy(a->w[k].wiki, wiki, sizeof(a->w[k].wiki));
 		a->w[k].revid = rev;
 		p += used;
-		if (*p != ' ' && *p != '\0')
-			goto bad;
 	}
-	if (a->n == 0)
+	if (*p != '\0' || a->n == 0)
 		goto bad;
+	if ((p = job_get(j, "sync.left")) != NULL)
+		while (*p != '\0') {
+			if (a->nleft == SYNC_WIKIS || sscanf(p, " %63[^: ]:%d%n",
+			    wiki, &a->left[a->nleft].code, &used) != 2 ||
+			    strlen(wiki) >= sizeof(a->left[0].wiki))
+				goto bad;
+			strlcpy(a->left[a->nleft++].wiki, wiki,
+			    sizeof(a->left[0].wiki));
+			p += used;
+			if (*p != ' ' && *p != '\0')
+				goto bad;
+		}
 	return 0;
 bad:
 	errno = EINVAL;
@@ -117,22 +164,40 @@ bad:
 int
 agreement_write(struct spool *sp, const char *id, const struct agreement *a)
 {
-	const char *keys[2] = { "sync", "sync.title" }, *vals[2];
-	char v[SHA1_HEX + 1 + SYNC_WIKIS * 48];
+	const char *keys[4] = { "sync", "sync.title", "sync.left", "sync.why" };
+	const char *vals[4];
+	char v[SHA1_HEX + 24 + SYNC_WIKIS * 48], l[SYNC_WIKIS * 48] = "";
 	size_t i, len;
 
 	if (*a->sha1 == '\0') {
 		vals[0] = "-";
-		vals[1] = "";
+		vals[1] = vals[2] = vals[3] = "";
 	} else {
-		len = strlcpy(v, a->sha1, sizeof(v));
+		len = snprintf(v, sizeof(v), "%s %lld", a->sha1, a->gen);
 		for (i = 0; i < a->n; i++)
 			len += snprintf(v + len, sizeof(v) - len, " %s:%ld",
 			    a->w[i].wiki, a->w[i].revid);
+		for (i = 0, len = 0; i < a->nleft; i++)
+			len += snprintf(l + len, sizeof(l) - len, "%s%s:%d",
+			    i ? " " : "", a->left[i].wiki, a->left[i].code);
 		vals[0] = v;
 		vals[1] = a->title;
+		vals[2] = l;
+		vals[3] = a->why;
 	}
-	return job_update(sp, id, keys, vals, 2);
+	return job_update(sp, id, keys, vals, 4);
+}
+
+/* Is wiki one of those the job's agreement left out? */
+int
+agreement_waits_for(const struct agreement *a, const char *wiki)
+{
+	size_t i;
+
+	for (i = 0; i < a->nleft; i++)
+		if (strcmp(a->left[i].wiki, wiki) == 0)
+			return 1;
+	return 0;
 }
 
 /* --- which wikis sync a page ---------------------------------------- */
@@ -192,12 +257,28 @@ syncset_of(const struct conf *c, const char *wiki, const char *title,
 
 /* --- small things ---------------------------------------------------- */
 
+/* The job ends without an agreement: a permanent failure outranks. */
 static void
 failed(struct page *pg, const struct side *s, const struct mwerr *e)
 {
 	ws_log(LOG_WARNING, "%s: %s", s->w->name, e->msg);
 	if (pg->worst == 0 || (pg->worst == EX_TEMPFAIL && !e->temp))
 		pg->worst = e->temp ? EX_TEMPFAIL : e->code;
+}
+
+/*
+ * s did not answer, or refused: it is left out of the job, which goes on
+ * with the others and stays queued for it.  Always MOVED: read again.
+ */
+static int
+leave_out(struct page *pg, struct side *s, const struct mwerr *e)
+{
+	ws_log(LOG_WARNING, "%s: %s: left out: %s", s->w->name, pg->title,
+	    e->msg);
+	s->out = 1;
+	s->code = e->temp ? EX_TEMPFAIL : e->code;
+	strlcpy(s->why, e->msg, sizeof(s->why));
+	return MOVED;
 }
 
 /* Cut s at len bytes, on a UTF-8 character boundary. */
@@ -238,19 +319,176 @@ saved_len(const char *p, size_t len)
 	return len;
 }
 
+/* The job keeps text (malloc'd) until it ends. */
+static const char *
+hold(struct page *pg, char *text)
+{
+	pg->pool = xreallocarray(pg->pool, pg->npool + 1, sizeof(*pg->pool));
+	return pg->pool[pg->npool++] = text;
+}
+
+/* --- bases ----------------------------------------------------------- */
+
+/* A base of this job's, whose text is in memory. */
+static void
+base_mine(struct base *b, const char *text, size_t len, const char *sha1)
+{
+	memset(b, 0, sizeof(*b));
+	strlcpy(b->sha1, sha1, sizeof(b->sha1));
+	b->text = text;
+	b->len = len;
+	b->rank = JOB_RANK;
+}
+
+/* A base of this job's: a revision of a wiki, its text read when needed. */
+static void
+base_rev(struct base *b, struct side *from, const struct mwrev *r)
+{
+	memset(b, 0, sizeof(*b));
+	strlcpy(b->sha1, r->sha1, sizeof(b->sha1));
+	b->from = from;
+	b->srev = r->revid;
+	b->rank = JOB_RANK;
+}
+
+/* The text of b, read from the store or from the wiki it came from. */
+static int
+base_load(struct page *pg, struct base *b)
+{
+	struct mwrev rv;
+	struct mwerr e;
+	char *t;
+
+	if (b->text != NULL)
+		return 0;
+	if (*b->sha1 == '\0') {
+		b->text = "";
+		b->len = 0;
+		return 0;
+	}
+	if (b->from == NULL) {
+		if ((t = store_read(pg->st, b->sha1, &b->len)) == NULL)
+			die(EX_TEMPFAIL, "store: %s", b->sha1);
+		b->text = hold(pg, t);
+		return 0;
+	}
+	memset(&rv, 0, sizeof(rv));
+	if (mw_rev(b->from->mw, b->srev, &rv, NULL, &e) == -1)
+		return leave_out(pg, b->from, &e);
+	if (rv.text == NULL || strcmp(rv.sha1, b->sha1) != 0) {
+		mw_rev_free(&rv);
+		ws_log(LOG_NOTICE, "%s: %s: r%ld hidden or changed meanwhile",
+		    b->from->w->name, pg->title, b->srev);
+		return MOVED;
+	}
+	b->text = hold(pg, rv.text);
+	b->len = rv.len;
+	rv.text = NULL;
+	mw_rev_free(&rv);
+	return 0;
+}
+
 /*
- * Save text on s, based on its revision as last read.  0 when saved (or
- * the wiki had it), MOVED when the wiki changed since that reading.
+ * Every wiki's pointer is its base; the newest generation among them is
+ * the page's newest agreement.
+ */
+static void
+read_bases(struct page *pg)
+{
+	struct side *s;
+	size_t i;
+
+	pg->newest = 0;
+	for (i = 0; i < pg->n; i++) {
+		s = &pg->s[i];
+		memset(&s->base, 0, sizeof(s->base));
+		s->base.rank = -1;
+		s->hasptr = store_get(pg->st, s->w->name, pg->title,
+		    &s->ptr) == 0;
+		if (!s->hasptr)
+			continue;
+		strlcpy(s->base.sha1, s->ptr.sha1, sizeof(s->base.sha1));
+		s->base.rank = s->ptr.gen;
+		if (s->ptr.gen > pg->newest)
+			pg->newest = s->ptr.gen;
+	}
+}
+
+/*
+ * The chain holds only while a wiki that took part in the newest
+ * agreement takes part: one that does is the job's link to it.
+ */
+static const struct side *
+chain_link(const struct page *pg)
+{
+	const struct side *waiting = NULL;
+	size_t i;
+
+	for (i = 0; i < pg->n; i++) {
+		if (!pg->s[i].hasptr || pg->s[i].ptr.gen != pg->newest)
+			continue;
+		if (!pg->s[i].out)
+			return NULL;
+		waiting = &pg->s[i];
+	}
+	return waiting;
+}
+
+/* Has s a text other than its base? */
+static int
+changed(const struct side *s)
+{
+	return !s->top.missing && strcmp(s->top.rev.sha1, s->base.sha1) != 0;
+}
+
+/* --- writing --------------------------------------------------------- */
+
+/*
+ * MediaWiki compares an edit's base with the page to the second: an
+ * editor who loaded a revision made in second S, saving after another
+ * revision made in that same second, overwrites it unseen (the
+ * timestamps are equal, and a conflict "with self" is suppressed when no
+ * other user saved after S).  So a sync edit that editors may load, or
+ * find last, is made in a later second than the revision it replaces:
+ * wait until the wiki's clock is past it.
+ */
+static void
+later_second(const struct side *s)
+{
+	struct timespec now, d;
+	long long ms;
+
+	if (s->top.missing || strcmp(s->top.now, s->top.rev.timestamp) > 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = 1050 - ((now.tv_sec - s->known.tv_sec) * 1000LL +
+	    (now.tv_nsec - s->known.tv_nsec) / 1000000);
+	if (ms <= 0)
+		return;
+	d.tv_sec = ms / 1000;
+	d.tv_nsec = ms % 1000 * 1000000;
+	while (nanosleep(&d, &d) == -1 && errno == EINTR)
+		;
+}
+
+/*
+ * Save text on s, based on its revision as last read.  0 when saved as
+ * it is (or the wiki had it); MERGED when MediaWiki merged it with an
+ * edit made meanwhile; MOVED when the wiki changed since that reading
+ * and nothing was saved, or when it did not answer.  In the first two
+ * cases the caller makes the text s's base.
  */
 static int
 save(struct page *pg, struct side *s, const char *text, size_t len,
-    const char *summary, int minor)
+    const char *summary, int minor, int later)
 {
 	struct mwedit ed;
 	struct mwsaved sv;
 	struct mwerr e;
 	long based;
 
+	if (later)
+		later_second(s);
 	memset(&ed, 0, sizeof(ed));
 	ed.title = pg->title;
 	ed.text = text;
@@ -259,10 +497,8 @@ save(struct page *pg, struct side *s, const char *text, size_t len,
 	ed.flags = MW_BOT | (minor ? MW_MINOR : 0);
 	mw_edit_on(&ed, &s->top);
 	based = s->top.missing ? 0 : s->top.rev.revid;
-	if (mw_edit(s->mw, &ed, &sv, &e) == -1) {
-		failed(pg, s, &e);
-		return -1;
-	}
+	if (mw_edit(s->mw, &ed, &sv, &e) == -1)
+		return leave_out(pg, s, &e);
 	if (sv.result == MW_CONFLICT) {
 		ws_log(LOG_NOTICE, "%s: %s changed meanwhile (%s)", s->w->name,
 		    pg->title, sv.why);
@@ -274,12 +510,13 @@ save(struct page *pg, struct side *s, const char *text, size_t len,
 	s->top.rev.revid = sv.revid;
 	strlcpy(s->top.rev.timestamp, sv.timestamp,
 	    sizeof(s->top.rev.timestamp));
+	*s->top.now = '\0';
+	clock_gettime(CLOCK_MONOTONIC, &s->known);
 	if (sv.oldrevid != based) {
-		/* MediaWiki merged our text with an edit made meanwhile */
 		ws_log(LOG_NOTICE, "%s: %s: r%ld was based on r%ld, not r%ld: "
-		    "read again", s->w->name, pg->title, sv.revid, based,
-		    sv.oldrevid);
-		return MOVED;
+		    "read again", s->w->name, pg->title, sv.revid, sv.oldrevid,
+		    based);
+		return MERGED;
 	}
 	return 0;
 }
@@ -338,26 +575,52 @@ fail:
 
 /* --- reading --------------------------------------------------------- */
 
-/* Every wiki's current revision of the page, without its text. */
+/*
+ * Every wiki's current revision of the page, without its text; a wiki
+ * that does not answer is left out.  -1 when the job cannot go on.
+ */
 static int
 read_tops(struct page *pg)
 {
 	struct mwerr e;
+	struct side *s;
 	const char *t = pg->title;
-	size_t i;
+	const struct side *link;
+	size_t i, in = 0;
 
 	for (i = 0; i < pg->n; i++) {
-		mw_pages_free(&pg->s[i].top, 1);
-		if (mw_tops(pg->s[i].mw, &t, 1, &pg->s[i].top, &e) == -1) {
-			failed(pg, &pg->s[i], &e);
-			return -1;
+		s = &pg->s[i];
+		if (s->out)
+			continue;
+		mw_pages_free(&s->top, 1);
+		if (mw_tops(s->mw, &t, 1, &s->top, &e) == -1) {
+			leave_out(pg, s, &e);
+			continue;
 		}
-		if (pg->s[i].top.invalid) {
+		clock_gettime(CLOCK_MONOTONIC, &s->known);
+		if (s->top.invalid) {
 			ws_log(LOG_WARNING, "%s: %s: not a valid title there",
-			    pg->s[i].w->name, pg->title);
+			    s->w->name, pg->title);
 			pg->worst = EX_DATAERR;
 			return -1;
 		}
+		in++;
+	}
+	if ((link = chain_link(pg)) != NULL) {
+		ws_log(LOG_NOTICE, "%s: waiting for %s, which holds its last "
+		    "agreement: %s", pg->title, link->w->name, link->why);
+		pg->worst = link->code ? link->code : EX_TEMPFAIL;
+		return -1;
+	}
+	if (in < 2) {
+		for (i = 0, link = NULL; i < pg->n; i++)
+			if (pg->s[i].out && (link == NULL ||
+			    link->code == EX_TEMPFAIL))
+				link = &pg->s[i];
+		pg->worst = link->code;
+		ws_log(LOG_NOTICE, "%s: no other wiki answers: %s: %s",
+		    pg->title, link->w->name, link->why);
+		return -1;
 	}
 	return 0;
 }
@@ -370,61 +633,26 @@ read_text(struct page *pg, struct side *s)
 	const char *t = pg->title;
 
 	mw_pages_free(&s->top, 1);
-	if (mw_current(s->mw, &t, 1, &s->top, &e) == -1) {
-		failed(pg, s, &e);
+	if (mw_current(s->mw, &t, 1, &s->top, &e) == -1)
+		return leave_out(pg, s, &e);
+	clock_gettime(CLOCK_MONOTONIC, &s->known);
+	if (!s->top.missing && s->top.rev.text == NULL) {
+		ws_log(LOG_WARNING, "%s: %s: current text hidden: later",
+		    s->w->name, pg->title);
+		pg->worst = EX_TEMPFAIL;
 		return -1;
 	}
 	return 0;
 }
 
-/*
- * The bases: each wiki's pointer; the page's base is the newest agreement
- * among them.  Every agreement was held by every wiki of it before any
- * pointer moved, so a wiki whose pointer lags (a verify cut short) held
- * the newest one too and merges against it.
- */
-static void
-read_bases(struct page *pg)
-{
-	struct side *s;
-	size_t i;
-
-	pg->hasbase = 0;
-	for (i = 0; i < pg->n; i++) {
-		s = &pg->s[i];
-		s->hasptr = store_get(pg->st, s->w->name, pg->title,
-		    &s->ptr) == 0;
-		if (s->hasptr && (!pg->hasbase || s->ptr.gen > pg->base.gen)) {
-			pg->base = s->ptr;
-			pg->hasbase = 1;
-		}
-	}
-	pg->consistent = pg->hasbase;
-	for (i = 0; i < pg->n; i++) {
-		s = &pg->s[i];
-		s->onbase = s->hasptr && (s->ptr.gen < pg->base.gen ||
-		    strcmp(s->ptr.sha1, pg->base.sha1) == 0);
-		if (!s->hasptr || s->ptr.gen != pg->base.gen ||
-		    strcmp(s->ptr.sha1, pg->base.sha1) != 0)
-			pg->consistent = 0;
-	}
-}
-
-/* Has s a text other than the page's base? */
-static int
-changed(const struct page *pg, const struct side *s)
-{
-	if (s->top.missing)
-		return 0;
-	return !s->hasptr || strcmp(s->top.rev.sha1, pg->base.sha1) != 0;
-}
-
 /* --- replay ---------------------------------------------------------- */
 
 /*
- * Can src be the source?  Every other wiki must be missing the page,
- * hold src's base, or hold a text of src's history since then: its
- * replay starts after that revision.
+ * Can src be the source?  Every other wiki must lack the page or hold a
+ * text of src's history (its SHA-1 found there, newest first); src's
+ * revisions after that one are what it lacks.  A wiki lacking the page
+ * gets src's history from src's base on (all of it when src has none).
+ * 1 yes, 0 no, MOVED when src did not answer.
  */
 static int
 source_for(struct page *pg, struct side *src)
@@ -432,39 +660,60 @@ source_for(struct page *pg, struct side *src)
 	struct mwrevs h;
 	struct mwerr e;
 	struct side *s;
-	size_t i, k;
-	long from = src->hasptr ? atol(src->ptr.revid) : 0;
-	int ok = 1, fetched = 0;
+	size_t i, k, seen = 0, want = 0, found = 0;
+	long before = 0, from = 0;
+	int lacking = 0;
 
-	memset(&h, 0, sizeof(h));
-	for (i = 0; i < pg->n && ok; i++) {
+	for (i = 0; i < pg->n; i++) {
 		s = &pg->s[i];
-		if (s == src)
+		s->after = -1;
+		if (s == src || s->out)
 			continue;
-		s->after = from;
-		if (s->top.missing || strcmp(s->top.rev.sha1,
-		    src->top.rev.sha1) == 0)
-			continue;
-		if (src->hasptr && strcmp(s->top.rev.sha1, src->ptr.sha1) == 0)
-			continue;
-		if (!fetched) {
-			if (mw_history(src->mw, pg->title, from,
-			    src->top.rev.revid, HISTORY_MAX, &h, &e) == -1) {
-				failed(pg, src, &e);
-				return -1;
-			}
-			fetched = 1;
-		}
-		for (k = h.n; k > 0; k--)
-			if (strcmp(h.v[k - 1].sha1, s->top.rev.sha1) == 0)
-				break;
-		if (k == 0)
-			ok = 0;
+		if (s->top.missing)
+			lacking = 1;
+		else if (strcmp(s->top.rev.sha1, src->top.rev.sha1) == 0)
+			s->after = src->top.rev.revid;
 		else
-			s->after = h.v[k - 1].revid;
+			want++;
 	}
-	mw_revs_free(&h);
-	return ok;
+	if (lacking && *src->base.sha1)
+		from = -1;
+	while ((found < want || from == -1) && seen < HISTORY_MAX) {
+		memset(&h, 0, sizeof(h));
+		if (mw_history_back(src->mw, pg->title, before, seen ? 500 :
+		    BATCH, &h, &e) == -1)
+			return leave_out(pg, src, &e);
+		for (k = 0; k < h.n; k++) {
+			if (from == -1 && strcmp(h.v[k].sha1,
+			    src->base.sha1) == 0)
+				from = h.v[k].revid;
+			for (i = 0; i < pg->n; i++) {
+				s = &pg->s[i];
+				if (s == src || s->out || s->after != -1 ||
+				    s->top.missing || strcmp(s->top.rev.sha1,
+				    h.v[k].sha1) != 0)
+					continue;
+				s->after = h.v[k].revid;
+				found++;
+			}
+		}
+		seen += h.n;
+		before = h.n ? h.v[h.n - 1].revid : 0;
+		k = h.n;
+		mw_revs_free(&h);
+		if (k == 0 || before == 0)
+			break;
+	}
+	for (i = 0; i < pg->n; i++) {
+		s = &pg->s[i];
+		if (s == src || s->out || s->after != -1)
+			continue;
+		if (!s->top.missing)
+			return 0;
+		/* its base not in src's history: only src's text */
+		s->after = from == -1 ? src->top.rev.revid : from;
+	}
+	return 1;
 }
 
 /* "from alpha r12 by Editor: summary" */
@@ -479,7 +728,11 @@ replay_summary(char *buf, size_t len, const struct side *src,
 	cut(buf, 400);
 }
 
-/* src's revisions after s->after onto s, in order, BATCH at a time. */
+/*
+ * src's revisions after s->after onto s, in order, BATCH at a time; a
+ * wiki lacking the page whose replay would start at src's top gets just
+ * that.  Each saved one becomes s's base.
+ */
 static int
 replay(struct page *pg, struct side *src, struct side *s,
     enum history history)
@@ -490,25 +743,21 @@ replay(struct page *pg, struct side *src, struct side *s,
 	char sum[512];
 	long after = s->after, upto = src->top.rev.revid;
 	size_t i;
-	int rc;
+	int rc, first = 1;
 
 	for (;;) {
 		memset(&rv, 0, sizeof(rv));
-		if (history == HISTORY_LATEST || (s->top.missing &&
-		    after == upto)) {
+		if (history == HISTORY_LATEST || after == upto) {
 			/* only the top: the text is what matters */
-			if (mw_rev(src->mw, upto, (rv.v = xcalloc(1,
-			    sizeof(*rv.v))), NULL, &e) == -1) {
-				free(rv.v);
-				failed(pg, src, &e);
-				return -1;
-			}
+			rv.v = xcalloc(1, sizeof(*rv.v));
 			rv.n = 1;
+			if (mw_rev(src->mw, upto, rv.v, NULL, &e) == -1) {
+				mw_revs_free(&rv);
+				return leave_out(pg, src, &e);
+			}
 		} else if (mw_revs(src->mw, pg->title, after, upto, BATCH,
-		    &rv, &e) == -1) {
-			failed(pg, src, &e);
-			return -1;
-		}
+		    &rv, &e) == -1)
+			return leave_out(pg, src, &e);
 		if (rv.n == 0)
 			break;
 		for (i = 0; i < rv.n; i++) {
@@ -517,14 +766,20 @@ replay(struct page *pg, struct side *src, struct side *s,
 			if (r->text == NULL)
 				continue;	/* suppressed on the source */
 			replay_summary(sum, sizeof(sum), src, r);
-			if ((rc = save(pg, s, r->text, r->len, sum,
-			    r->minor)) != 0) {
-				mw_revs_free(&rv);
-				return rc;
+			/* between the first and the last, only the sync
+			   user's revisions of this very run: no editor
+			   can have based an edit on them but for a moment */
+			rc = save(pg, s, r->text, r->len, sum, r->minor,
+			    first || r->revid >= upto);
+			first = 0;
+			if (rc == 0 || rc == MERGED) {
+				base_rev(&s->base, src, r);
+				s->revs++;
 			}
-			strlcpy(s->top.rev.sha1, r->sha1,
-			    sizeof(s->top.rev.sha1));
-			s->revs++;
+			if (rc != 0) {
+				mw_revs_free(&rv);
+				return rc == MERGED ? MOVED : rc;
+			}
 		}
 		mw_revs_free(&rv);
 		if (after >= upto || history == HISTORY_LATEST)
@@ -535,81 +790,93 @@ replay(struct page *pg, struct side *src, struct side *s,
 
 /* --- merge ----------------------------------------------------------- */
 
+/* Newest base first, then the older edit, then the wiki's name. */
 static int
-by_time(const void *a, const void *b)
+by_base(const void *a, const void *b)
 {
 	const struct side *x = *(struct side *const *)a;
 	const struct side *y = *(struct side *const *)b;
 	int c;
 
-	if (x->onbase != y->onbase)
-		return y->onbase - x->onbase;
+	if (x->base.rank != y->base.rank)
+		return x->base.rank > y->base.rank ? -1 : 1;
 	if ((c = strcmp(x->top.rev.timestamp, y->top.rev.timestamp)) != 0)
 		return c;
 	return strcmp(x->w->name, y->w->name);
 }
 
-/* The text of a base, "" for none. */
-static char *
-base_text(struct page *pg, const struct storeptr *p, size_t *len)
+/* "merged A, B and C", or "edit conflict between A and B: ..." */
+static void
+merge_summary(char *sum, size_t len, char lab[][300], size_t nv,
+    size_t conflicts)
 {
-	char *t;
+	size_t i;
 
-	if (p == NULL) {
-		*len = 0;
-		return xstrdup("");
+	snprintf(sum, len, "%s ", conflicts ? "edit conflict between" :
+	    "merged");
+	for (i = 0; i < nv; i++) {
+		if (i > 0)
+			strlcat(sum, i + 1 == nv ? " and " : ", ", len);
+		strlcat(sum, lab[i], len);
 	}
-	if ((t = store_read(pg->st, p->sha1, len)) == NULL)
-		die(EX_TEMPFAIL, "store: %s", p->sha1);
-	return t;
+	if (conflicts)
+		strlcat(sum, nv > 2 ? ": all versions kept" :
+		    ": both versions kept", len);
+	cut(sum, 360);
+	if (conflicts)
+		strlcat(sum, ", see [[Category:" CONFLICT_CATEGORY "]]", len);
 }
 
 /*
- * Every text changed since its base merged into one: the wikis on the
- * page's base first, then any other, each by time then name so every
- * run computes the same text; then written to every wiki that lacks it.
+ * Every text changed since its base merged into one: from this job's last
+ * result if it has one, else from the newest base of a wiki taking part;
+ * then each changed wiki's text against its own base, newest base first,
+ * so every run computes the same text.  Then written to every wiki that
+ * lacks it, whose base it becomes; a changed wiki not written keeps what
+ * was merged of it as its base.
  */
 static int
 merge_all(struct page *pg, const struct group *g)
 {
-	struct side *v[SYNC_WIKIS], *s;
+	struct side *v[SYNC_WIKIS], *s, *top = NULL;
 	struct mergeopt mo;
 	struct mergestat ms;
 	struct buf acc = { 0 }, out;
 	struct text tb, to, tt;
-	char lab[SYNC_WIKIS][300], ours[1200] = "", sum[1500], sha[SHA1_HEX + 1];
-	char *bt;
-	size_t i, nv = 0, bl, conflicts = 0, keep;
-	int rc = 0;
+	struct base from;
+	char lab[SYNC_WIKIS][300], ours[1200] = "", sum[1500];
+	char sha[SHA1_HEX + 1];
+	const char *text;
+	size_t i, nv = 0, conflicts = 0, keep;
+	int rc;
 
-	for (i = 0; i < pg->n; i++)
-		if (changed(pg, &pg->s[i])) {
-			if (read_text(pg, &pg->s[i]) == -1)
-				return -1;
-			if (pg->s[i].top.rev.text == NULL) {
-				ws_log(LOG_WARNING, "%s: %s: current text "
-				    "hidden: later", pg->s[i].w->name,
-				    pg->title);
-				pg->worst = EX_TEMPFAIL;
-				return -1;
-			}
-			if (changed(pg, &pg->s[i]))
-				v[nv++] = &pg->s[i];
-		}
-	if (nv == 0)
-		return MOVED;		/* they went back meanwhile */
-	qsort(v, nv, sizeof(*v), by_time);
-	bt = base_text(pg, v[0]->onbase ? &pg->base : v[0]->hasptr ?
-	    &v[0]->ptr : NULL, &bl);
-	buf_add(&acc, bt, bl);
-	free(bt);
+	for (i = 0; i < pg->n; i++) {
+		s = &pg->s[i];
+		if (s->out)
+			continue;
+		if (top == NULL || s->base.rank > top->base.rank)
+			top = s;
+		if (!changed(s))
+			continue;
+		if ((rc = read_text(pg, s)) != 0)
+			return rc;
+		if (changed(s))
+			v[nv++] = s;
+	}
+	from = pg->hasmeet ? pg->meet : top->base;
+	if ((rc = base_load(pg, &from)) != 0)
+		return rc;
+	buf_add(&acc, from.text, from.len);
+	qsort(v, nv, sizeof(*v), by_base);
 	for (i = 0; i < nv; i++) {
 		s = v[i];
 		label(lab[i], sizeof(lab[i]), s);
-		bt = base_text(pg, s->onbase ? &pg->base : s->hasptr ?
-		    &s->ptr : NULL, &bl);
-		tb.p = bt;
-		tb.len = bl;
+		if ((rc = base_load(pg, &s->base)) != 0) {
+			buf_free(&acc);
+			return rc;
+		}
+		tb.p = s->base.text;
+		tb.len = s->base.len;
 		to.p = acc.p ? acc.p : "";
 		to.len = acc.len;
 		tt.p = s->top.rev.text ? s->top.rev.text : "";
@@ -626,35 +893,35 @@ merge_all(struct page *pg, const struct group *g)
 		conflicts += ms.conflicts;
 		buf_free(&acc);
 		acc = out;
-		free(bt);
 		if (*ours != '\0')
 			strlcat(ours, ", ", sizeof(ours));
 		strlcat(ours, lab[i], sizeof(ours));
 	}
-	/* "merged A, B and C", or "edit conflict between A and B: ..." */
-	snprintf(sum, sizeof(sum), "%s ", conflicts ? "edit conflict between" :
-	    "merged");
-	for (i = 0; i < nv; i++) {
-		if (i > 0)
-			strlcat(sum, i + 1 == nv ? " and " : ", ", sizeof(sum));
-		strlcat(sum, lab[i], sizeof(sum));
-	}
-	if (conflicts)
-		strlcat(sum, nv > 2 ? ": all versions kept" :
-		    ": both versions kept", sizeof(sum));
-	cut(sum, 360);
-	if (conflicts)
-		strlcat(sum, ", see [[Category:" CONFLICT_CATEGORY "]]",
-		    sizeof(sum));
+	if (nv == 0)
+		strlcpy(sum, "the text the other wikis agreed on", sizeof(sum));
+	else
+		merge_summary(sum, sizeof(sum), lab, nv, conflicts);
 	keep = saved_len(acc.p ? acc.p : "", acc.len);
 	sha1_hex(acc.p ? acc.p : "", keep, sha);
-	for (i = 0; i < pg->n && rc == 0; i++) {
+	text = hold(pg, acc.p ? acc.p : xstrdup(""));
+	base_mine(&pg->meet, text, keep, sha);
+	pg->hasmeet = 1;
+	/* what was merged of each changed wiki is in the result */
+	for (i = 0; i < nv; i++)
+		base_mine(&v[i]->base, hold(pg, v[i]->top.rev.text),
+		    v[i]->top.rev.len, v[i]->top.rev.sha1);
+	for (i = 0; i < nv; i++)
+		v[i]->top.rev.text = NULL;
+	for (i = 0, rc = 0; i < pg->n && rc == 0; i++) {
 		s = &pg->s[i];
-		if (!s->top.missing && strcmp(s->top.rev.sha1, sha) == 0)
+		if (s->out || (!s->top.missing &&
+		    strcmp(s->top.rev.sha1, sha) == 0))
 			continue;
-		rc = save(pg, s, acc.p ? acc.p : "", keep, sum, 0);
-		if (rc == 0)
+		rc = save(pg, s, text, keep, sum, 0, 1);
+		if (rc == 0 || rc == MERGED) {
+			s->base = pg->meet;
 			s->merged = conflicts ? 2 : 1;
+		}
 	}
 	if (rc == 0 && conflicts && g->talknotes)
 		for (i = 0; i < nv; i++) {
@@ -671,15 +938,15 @@ merge_all(struct page *pg, const struct group *g)
 				}
 			talk_note(pg, v[i], others);
 		}
-	buf_free(&acc);
-	return rc;
+	return rc == MERGED ? MOVED : rc;
 }
 
 /* --- the job --------------------------------------------------------- */
 
 /*
- * Every wiki holds one text: put it in the store (from the job's wiki,
- * checked against its sha1) and record the agreement in the job.
+ * Every wiki taking part holds one text: put it in the store (checked
+ * against its sha1) and record the agreement in the job, with the wikis
+ * left out and why.  Its generation is newer than every pointer's.
  */
 static int
 agree(struct page *pg)
@@ -687,19 +954,30 @@ agree(struct page *pg)
 	struct agreement a;
 	struct side *s = &pg->s[pg->origin];
 	struct stat sb;
-	char got[SHA1_HEX + 1];
+	struct timespec now;
+	char got[SHA1_HEX + 1] = "";
 	size_t i;
-	long was = s->top.rev.revid;
+	long was;
+	int rc;
 
+	for (i = 0; s->out && i < pg->n; i++)
+		s = &pg->s[i];
+	was = s->top.rev.revid;
 	if (fstatat(pg->st->versions, s->top.rev.sha1, &sb, 0) == -1) {
-		if (read_text(pg, s) == -1)
-			return -1;
-		if (s->top.missing || s->top.rev.revid != was ||
-		    s->top.rev.text == NULL)
-			return MOVED;
-		if (store_put(pg->st, s->top.rev.text ? s->top.rev.text : "",
-		    s->top.rev.len, got) == -1)
-			die(EX_TEMPFAIL, "store");
+		if (pg->hasmeet && strcmp(pg->meet.sha1, s->top.rev.sha1) == 0 &&
+		    pg->meet.text != NULL) {
+			if (store_put(pg->st, pg->meet.text, pg->meet.len,
+			    got) == -1)
+				die(EX_TEMPFAIL, "store");
+		} else {
+			if ((rc = read_text(pg, s)) != 0)
+				return rc;
+			if (s->top.missing || s->top.rev.revid != was)
+				return MOVED;
+			if (store_put(pg->st, s->top.rev.text, s->top.rev.len,
+			    got) == -1)
+				die(EX_TEMPFAIL, "store");
+		}
 		if (strcmp(got, s->top.rev.sha1) != 0) {
 			ws_log(LOG_WARNING, "%s: %s: text read has sha1 %s, "
 			    "the wiki says %s", s->w->name, pg->title, got,
@@ -710,70 +988,82 @@ agree(struct page *pg)
 	memset(&a, 0, sizeof(a));
 	strlcpy(a.sha1, s->top.rev.sha1, sizeof(a.sha1));
 	strlcpy(a.title, pg->title, sizeof(a.title));
+	clock_gettime(CLOCK_REALTIME, &now);
+	a.gen = (long long)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+	if (a.gen <= pg->newest)
+		a.gen = pg->newest + 1;
 	for (i = 0; i < pg->n; i++) {
-		strlcpy(a.w[i].wiki, pg->s[i].w->name, sizeof(a.w[i].wiki));
-		a.w[i].revid = pg->s[i].top.rev.revid;
+		s = &pg->s[i];
+		if (s->out) {
+			strlcpy(a.left[a.nleft].wiki, s->w->name,
+			    sizeof(a.left[0].wiki));
+			a.left[a.nleft++].code = s->code;
+			if (*a.why == '\0')
+				snprintf(a.why, sizeof(a.why), "%s: %s",
+				    s->w->name, s->why);
+			continue;
+		}
+		strlcpy(a.w[a.n].wiki, s->w->name, sizeof(a.w[0].wiki));
+		a.w[a.n++].revid = s->top.rev.revid;
 	}
-	a.n = pg->n;
 	if (agreement_write(pg->sp, pg->jobid, &a) == -1)
 		die(EX_TEMPFAIL, "%s: recording the agreement", pg->jobid);
 	return 0;
 }
 
-/* Do all wikis hold one text? */
+/* Do all wikis taking part hold one text? */
 static int
 all_same(const struct page *pg)
 {
+	const char *sha = NULL;
 	size_t i;
 
-	for (i = 0; i < pg->n; i++)
-		if (pg->s[i].top.missing || strcmp(pg->s[i].top.rev.sha1,
-		    pg->s[0].top.rev.sha1) != 0)
+	for (i = 0; i < pg->n; i++) {
+		if (pg->s[i].out)
+			continue;
+		if (pg->s[i].top.missing)
 			return 0;
+		if (sha == NULL)
+			sha = pg->s[i].top.rev.sha1;
+		else if (strcmp(pg->s[i].top.rev.sha1, sha) != 0)
+			return 0;
+	}
 	return 1;
 }
 
-/* One round: replay from a source, or merge; 0, MOVED or -1. */
+/*
+ * One round: replay from a source (a changed wiki first, the job's own
+ * before the others), or merge; 0, MOVED or -1.
+ */
 static int
 round_once(struct page *pg)
 {
 	struct side *src = NULL, *s;
-	enum history hist = pg->set.first->history;
 	size_t i, k;
-	int r;
+	int r, pass;
 
-	read_bases(pg);
-	/* a source: the job's wiki first, then the others */
-	for (k = 0; k < pg->n && src == NULL; k++) {
-		s = &pg->s[(pg->origin + k) % pg->n];
-		if (!changed(pg, s))
-			continue;
-		if ((r = source_for(pg, s)) == -1)
-			return -1;
-		if (r)
-			src = s;
-	}
-	if (src == NULL) {
-		/* nothing changed anywhere, only missing: the base's holder */
-		for (i = 0; i < pg->n; i++)
-			if (changed(pg, &pg->s[i]))
-				return merge_all(pg, pg->set.first);
-		for (i = 0; i < pg->n && src == NULL; i++)
-			if (!pg->s[i].top.missing) {
-				if ((r = source_for(pg, &pg->s[i])) == -1)
-					return -1;
-				if (r)
-					src = &pg->s[i];
-			}
-		if (src == NULL)
-			return MOVED;
-	}
+	for (pass = 0; pass < 2 && src == NULL; pass++)
+		for (k = 0; k < pg->n && src == NULL; k++) {
+			s = &pg->s[(pg->origin + k) % pg->n];
+			if (s->out || s->top.missing || changed(s) == pass)
+				continue;
+			if ((r = source_for(pg, s)) < 0)
+				return r;
+			if (r)
+				src = s;
+		}
+	if (src == NULL)
+		return merge_all(pg, pg->set.first);
+	/* every text replayed grew into src's: the job's result */
+	base_rev(&pg->meet, src, &src->top.rev);
+	pg->hasmeet = 1;
+	src->base = pg->meet;
 	for (i = 0; i < pg->n; i++) {
 		s = &pg->s[i];
-		if (s == src || (!s->top.missing &&
+		if (s == src || s->out || (!s->top.missing &&
 		    strcmp(s->top.rev.sha1, src->top.rev.sha1) == 0))
 			continue;
-		if ((r = replay(pg, src, s, hist)) != 0)
+		if ((r = replay(pg, src, s, pg->set.first->history)) != 0)
 			return r;
 	}
 	return 0;
@@ -783,13 +1073,12 @@ round_once(struct page *pg)
 static void
 watch_new(struct page *pg)
 {
-	struct storeptr p;
 	struct mwerr e;
 	const char *t = pg->title;
 	size_t i;
 
 	for (i = 0; i < pg->n; i++)
-		if (store_get(pg->st, pg->s[i].w->name, pg->title, &p) == -1 &&
+		if (!pg->s[i].hasptr && !pg->s[i].out &&
 		    mw_watch(pg->s[i].mw, &t, 1, &e) == -1)
 			ws_log(LOG_WARNING, "%s: watching %s: %s",
 			    pg->s[i].w->name, pg->title, e.msg);
@@ -804,10 +1093,12 @@ report(const struct page *pg, FILE *out)
 
 	for (i = 0; i < pg->n; i++) {
 		s = &pg->s[i];
-		if (i == pg->origin && s->revs == 0 && !s->merged)
+		if (i == pg->origin && s->revs == 0 && !s->merged && !s->out)
 			continue;
 		fprintf(out, "%s%s: ", any++ ? "; " : "", s->w->name);
-		if (s->merged)
+		if (s->out)
+			fprintf(out, "left out (%s)", s->why);
+		else if (s->merged)
 			fprintf(out, "%s%s", s->revs ? "revisions, " : "",
 			    s->merged == 2 ? "conflict, all kept" : "merged");
 		else if (s->revs)
@@ -866,6 +1157,7 @@ sync_page(struct spool *sp, struct store *st, const struct job *j,
 		}
 	}
 	pg.n = pg.set.n;
+	read_bases(&pg);
 	watch_new(&pg);
 	for (round = 0; round < ROUNDS; round++) {
 		if (read_tops(&pg) == -1)
@@ -879,12 +1171,13 @@ sync_page(struct spool *sp, struct store *st, const struct job *j,
 				goto out;
 			continue;
 		}
-		if ((r = round_once(&pg)) == -1)
+		if (round_once(&pg) == -1)
 			goto out;
 	}
 	ws_log(LOG_NOTICE, "%s: changed on some wiki in each of %d rounds: "
 	    "later", pg.title, ROUNDS);
-	pg.worst = pg.worst ? pg.worst : EX_TEMPFAIL;
+	if (pg.worst == 0)
+		pg.worst = EX_TEMPFAIL;
 out:
 	for (i = 0; i < pg.n; i++) {
 		mw_pages_free(&pg.s[i].top, 1);
@@ -892,6 +1185,9 @@ out:
 			mw_close(pg.s[i].mw);
 	}
 	mw_close(m);
+	for (i = 0; i < pg.npool; i++)
+		free(pg.pool[i]);
+	free(pg.pool);
 	return pg.worst;
 nothing:
 	mw_pages_free(&cur, 1);
@@ -916,23 +1212,25 @@ title_same(const char *a, const char *b)
 
 /*
  * Every wiki of the agreement holds its text in the revision recorded
- * (checked by sha1, without the text); only then every wiki's base moves
- * to it, all with one generation.  A wiki no longer configured is left
- * out with a warning: it is no longer synced.
+ * (checked by sha1, without the text); only then every one's base moves
+ * to it, forward only: a pointer of a later agreement stays.  A wiki no
+ * longer configured is left out with a warning: it is no longer synced.
+ * A job whose agreement left wikis out stays queued for them (75, or
+ * the code of the permanent failure that left one out).
  */
 int
 sync_verify(struct store *st, const struct job *j, const struct wiki *origin)
 {
 	const struct wiki *w[SYNC_WIKIS];
 	struct agreement a;
+	struct storeptr p;
 	struct mwrev rv;
 	struct mwerr e;
 	struct stat sb;
-	struct timespec now;
 	struct mw *m;
 	char *t, revid[24];
 	size_t i, k, last = 0, ok = 0;
-	long long gen;
+	int code = 0;
 
 	if (agreement_read(j, &a) == -1)
 		diex(EX_DATAERR, "%s: sync record unreadable", j->id);
@@ -974,18 +1272,62 @@ sync_verify(struct store *st, const struct job *j, const struct wiki *origin)
 		    a.n);
 		return EX_TEMPFAIL;
 	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	gen = (long long)now.tv_sec * 1000000 + now.tv_nsec / 1000;
 	/* the job's wiki last: the log's newest record names where it began */
 	for (k = 0; k < a.n; k++) {
 		i = (k + 1 + last) % a.n;
-		if (w[i] == NULL)
+		if (w[i] == NULL || (store_get(st, w[i]->name, a.title, &p) == 0
+		    && p.gen >= a.gen))
 			continue;
 		snprintf(revid, sizeof(revid), "%ld", a.w[i].revid);
-		if (store_set(st, w[i]->name, a.title, a.sha1, revid, gen) == -1)
+		if (store_set(st, w[i]->name, a.title, a.sha1, revid, a.gen)
+		    == -1)
 			die(EX_TEMPFAIL, "store: %s %s", w[i]->name, a.title);
 	}
-	return 0;
+	for (i = 0; i < a.nleft; i++) {
+		if (conf_wiki(ws_conf(), a.left[i].wiki) == NULL)
+			continue;
+		if (code == 0 || (code == EX_TEMPFAIL &&
+		    a.left[i].code != EX_TEMPFAIL))
+			code = a.left[i].code ? a.left[i].code : EX_TEMPFAIL;
+	}
+	if (code != 0)
+		ws_log(LOG_WARNING, "%s: not yet on every wiki: %s", a.title,
+		    a.why);
+	return code;
+}
+
+/*
+ * The queued jobs whose agreement left wiki out are due now: ws-login
+ * found it answering again.  Returns how many, or -1.
+ */
+int
+sync_wake(struct spool *sp, const char *wiki)
+{
+	struct agreement a;
+	struct job j;
+	char **ids;
+	size_t i, n;
+	time_t now = time(NULL);
+	int woke = 0;
+
+	if (spool_lock(sp) == -1)
+		return -1;
+	if (spool_ids(sp, Q_NEW, &ids, &n) == -1) {
+		spool_unlock(sp);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (job_load(sp, ids[i], &j) == -1)
+			continue;
+		if (j.mtime.tv_sec > now && agreement_read(&j, &a) == 0 &&
+		    agreement_waits_for(&a, wiki) &&
+		    job_save(sp, &j, Q_NEW, now) == 0)
+			woke++;
+		job_free(&j);
+	}
+	spool_ids_free(ids, n);
+	spool_unlock(sp);
+	return woke;
 }
 
 /* --- the job a command names ------------------------------------------- */

@@ -18,20 +18,31 @@
 
 #define SYNC_WIKIS	32	/* wikis one page is synced across, at most */
 
-/* The job's record of what every wiki held when ws-push was done. */
+/*
+ * The job's record of what every wiki taking part held when ws-push was
+ * done, and which wikis it left out (they did not answer, or refused).
+ */
 struct agreement {
 	char		 sha1[SHA1_HEX + 1];	/* "": nothing to verify */
+	long long	 gen;			/* newer than every base */
 	char		 title[512];		/* as the wikis name it */
 	size_t		 n;
 	struct {
 		char	 wiki[33];
 		long	 revid;
 	}		 w[SYNC_WIKIS];
+	size_t		 nleft;
+	struct {
+		char	 wiki[33];
+		int	 code;			/* sysexits(3): why */
+	}		 left[SYNC_WIKIS];
+	char		 why[600];		/* the first left out, why */
 };
 
 int	 agreement_read(const struct job *, struct agreement *);
 int	 agreement_write(struct spool *, const char *,
 	    const struct agreement *);
+int	 agreement_waits_for(const struct agreement *, const char *);
 
 /* The wikis that sync a page as one wiki has it: every group of that
  * wiki that lists the title or one of the page's categories, joined. */
@@ -52,6 +63,9 @@ int	 sync_page(struct spool *, struct store *, const struct job *,
 
 /* ws-verify: the job's agreement checked, the bases moved; an exit code. */
 int	 sync_verify(struct store *, const struct job *, const struct wiki *);
+
+/* ws-login: the jobs waiting for a wiki that answers again made due. */
+int	 sync_wake(struct spool *, const char *);
 
 const struct wiki *sync_job_open(const char *, struct spool *, struct store *,
 	    struct job *, const char **);
