@@ -15,7 +15,12 @@ setup() {
 	bed_setup
 }
 
-teardown() { bed_teardown; }
+teardown() {
+	bed_teardown
+	# a test that stopped a wiki or the loop leaves them up for the next
+	for w in $WS_WIKIS; do ws-testbed start "$BED" "$w"; done
+	[ -f "$BED/peerd.pid" ] || peerd_start
+}
 
 # synced TITLE TEXT: TITLE holds TEXT on all three wikis, bases moved;
 # the loop is stopped after
@@ -160,4 +165,172 @@ drained() {
 	history beta "$t" | cut -f2 | sed 's/^from alpha r[0-9]* by Editor: //' >"$BATS_TEST_TMPDIR/got"
 	printf '%s\n' "Created page with \"r0 [[Category:Synced]]\"" "copy 1" "copy 2" "rev 3" "rev 4" >"$BATS_TEST_TMPDIR/want"
 	diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+}
+
+# interpose WIKI REGEX CMD...: WIKI's API in the config through
+# interpose.py, which runs CMD before the first request matching REGEX
+interpose() {
+	local w=$1 var port
+	var=WS_$(printf '%s' "$1" | tr '[:lower:]' '[:upper:]')_PORT
+	python3 "$TOP/tests/interpose.py" "$BATS_TEST_TMPDIR/proxy" \
+	    "http://127.0.0.1:${!var}" "${@:2}" 2>"$BATS_TEST_TMPDIR/proxy.err" &
+	echo $! >"$BATS_TEST_TMPDIR/proxy.pid"
+	wait_for 5 test -s "$BATS_TEST_TMPDIR/proxy"
+	port=$(cat "$BATS_TEST_TMPDIR/proxy")
+	sed "/^\[wiki $w\]/,/^\[/ s|^api = .*|api = http://127.0.0.1:$port/api.php|" \
+	    "$WIKISYNC_CONF" >"$BATS_TEST_TMPDIR/proxied.conf"
+	export WIKISYNC_CONF=$BATS_TEST_TMPDIR/proxied.conf
+}
+
+unposed() {
+	[ ! -f "$BATS_TEST_TMPDIR/proxy.pid" ] || kill "$(cat "$BATS_TEST_TMPDIR/proxy.pid")"
+	bed_setup
+}
+
+@test "a replayed revision MediaWiki merged with an edit made meanwhile ends the replay; the edit reaches every wiki" {
+	t="Merged Meanwhile"
+	synced "$t" $'top\nmiddle\nbottom\n[[Category:Synced]]'
+	edit alpha "$t" $'top\nmiddle\nbottom\nA1\n[[Category:Synced]]' "a1" >/dev/null
+	edit alpha "$t" $'top\nmiddle\nbottom\nA1\nA2\n[[Category:Synced]]' "a2" >/dev/null
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	# gamma's editor saves just before the sync user's first edit there
+	interpose gamma "^POST .*action=edit.*title=$t" \
+	    "ws-testbed edit '$BED' gamma '$t' 'from gamma
+top
+middle
+bottom
+[[Category:Synced]]' 'gamma meanwhile'"
+	run ws-push "$job"
+	assert_status 0
+	grep -q "# ran: " "$BATS_TEST_TMPDIR/proxy.log"
+	run ws-verify "$job"
+	assert_status 0
+	unposed
+	want=$'from gamma\ntop\nmiddle\nbottom\nA1\nA2\n[[Category:Synced]]'
+	for w in alpha beta gamma; do
+		has_text "$w" "$t" "$want"
+	done
+	# no revision of the sync user on gamma after the editor's lacks it
+	history gamma "$t" | awk -F'\t' '$2 == "gamma meanwhile" { on = 1; next } on' |
+	    while IFS=$'\t' read -r user comment sha; do
+		[ "$user" = Peerd ] || continue
+		rev=$(ws-testbed api "$BED" gamma action=query prop=revisions titles="$t" \
+		    rvprop='sha1|content' rvslots=main rvlimit=max |
+		    python3 -c 'import json,sys
+for r in json.load(sys.stdin)["query"]["pages"][0]["revisions"]:
+    if r["sha1"] == sys.argv[1]: print(r["slots"]["main"]["content"])' "$sha")
+		[[ "$rev" == "from gamma"* ]] || { echo "gamma: $comment drops the edit"; false; }
+	done
+	ws-queue done "$job"
+	drained "$t"
+}
+
+@test "the last replayed revision waits for the next second: an editor who loaded the one before conflicts instead of overwriting it" {
+	t="Same Second"
+	synced "$t" $'top\nmiddle\nbottom\n[[Category:Synced]]'
+	edit alpha "$t" $'top\nmiddle\nbottom\nA1\n[[Category:Synced]]' "a1" >/dev/null
+	edit alpha "$t" $'top\nmiddle\nbottom\nA1\nA2\n[[Category:Synced]]' "a2" >/dev/null
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	# the first replayed revision early in a second; beta's editor loads
+	# it just before the second one is saved
+	interpose beta "^POST .*action=edit.*title=$t" \
+	    "bash -c 'sleep 0.\$(( 1000 - 10#\$(date +%N | cut -c1-3) ))'" \
+	    "^POST .*action=edit.*title=$t" \
+	    "curl -s -G -d action=query -d format=json -d formatversion=2 -d prop=revisions -d rvprop=ids --data-urlencode 'titles=$t' '$WS_BETA_API' >'$BATS_TEST_TMPDIR/loaded'"
+	run ws-push "$job"
+	assert_status 0
+	[ "$output" = "beta: 2 revisions; gamma: 2 revisions" ]
+	unposed
+	r1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["query"]["pages"][0]["revisions"][0]["revid"])' \
+	    "$BATS_TEST_TMPDIR/loaded")
+	# the last one came in a later second than the one loaded
+	ts() { ws-testbed api "$BED" beta action=query prop=revisions revids="$1" rvprop='timestamp|comment' |
+	    python3 -c 'import json,sys; r = json.load(sys.stdin)["query"]["pages"][0]["revisions"][0]; print(r["timestamp"], r["comment"])'; }
+	read -r t1 c1 <<<"$(ts "$r1")"
+	read -r t2 c2 <<<"$(ts "$((r1 + 1))")"
+	[[ "$c1" == *": a1" && "$c2" == *": a2" ]]
+	[[ "$t2" > "$t1" ]]
+	ws-queue done "$job"
+	# the editor saves from the revision loaded
+	ws-testbed edit -b "$r1" "$BED" beta "$t" $'from beta\ntop\nmiddle\nbottom\nA1\n[[Category:Synced]]' >/dev/null
+	drained "$t"
+	want=$'from beta\ntop\nmiddle\nbottom\nA1\nA2\n[[Category:Synced]]'
+	for w in alpha beta gamma; do
+		has_text "$w" "$t" "$want"
+	done
+}
+
+@test "while gamma is down alpha and beta sync on; the job waits for gamma, due again once ws-login finds it up" {
+	t="Down Meanwhile"
+	synced "$t" "zero [[Category:Synced]]"
+	before=$(base gamma "$t")
+	ws-testbed stop "$BED" gamma
+	edit alpha "$t" "one [[Category:Synced]]" "first" >/dev/null
+	edit alpha "$t" "two [[Category:Synced]]" "second" >/dev/null
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	run --separate-stderr ws-push "$job"
+	assert_status 0
+	[ "$output" = "beta: 2 revisions; gamma: left out (connection refused)" ]
+	has_text beta "$t" "two [[Category:Synced]]"
+	run --separate-stderr ws-verify "$job"
+	assert_status 75
+	[[ "$stderr" == *"not yet on every wiki: gamma: "* ]]
+	# alpha's and beta's bases moved, gamma's did not
+	[ "$(base alpha "$t" | cut -d' ' -f1,3)" = "$(base beta "$t" | cut -d' ' -f1,3)" ]
+	[ "$(base alpha "$t" | cut -d' ' -f3)" != "$(echo "$before" | cut -d' ' -f3)" ]
+	[ "$(base gamma "$t")" = "$before" ]
+	ws-queue defer "$job" "gamma down"
+	[[ "$(ws-queue stats)" == *"due 0"* ]]
+	ws-testbed start "$BED" gamma
+	run ws-login -k gamma
+	assert_status 0
+	[[ "$(ws-queue stats)" == *"due 1"* ]]
+	run --separate-stderr ws-push "$job"
+	assert_status 0
+	[ "$output" = "beta: has it; gamma: 2 revisions" ]
+	run ws-verify "$job"
+	assert_status 0
+	[ "$(history gamma "$t" | cut -f2 | sed 's/.* by Editor: //' | tail -n 2 | paste -sd,)" = "first,second" ]
+	ws-queue done "$job"
+	drained "$t"
+}
+
+@test "with every wiki of the last agreement down the job waits, writing nothing; it merges once one is back" {
+	t="Chain Link"
+	synced "$t" $'top\nbottom\n[[Category:Synced]]'
+	# alpha and beta agree without gamma
+	ws-testbed stop "$BED" gamma
+	edit alpha "$t" $'top\nfrom alpha\nbottom\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	ws-push "$job" >/dev/null
+	run ws-verify "$job"
+	assert_status 75
+	# then gamma is back, edited, and alpha and beta are down
+	ws-testbed start "$BED" gamma
+	ws-testbed stop "$BED" alpha
+	ws-testbed stop "$BED" beta
+	edit gamma "$t" $'top\nbottom\nfrom gamma\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_job gamma "$t"
+	job=$(jobof gamma "$t")
+	rev=$(history gamma "$t" | wc -l)
+	run --separate-stderr ws-push "$job"
+	assert_status 75
+	[[ "$stderr" == *"waiting for "*", which holds its last agreement"* ]]
+	[ "$(history gamma "$t" | wc -l)" -eq "$rev" ]
+	ws-testbed start "$BED" alpha
+	run --separate-stderr ws-push "$job"
+	assert_status 0
+	[[ "$output" == *"beta: left out"* ]]
+	has_text alpha "$t" $'top\nfrom alpha\nbottom\nfrom gamma\n[[Category:Synced]]'
+	has_text gamma "$t" $'top\nfrom alpha\nbottom\nfrom gamma\n[[Category:Synced]]'
+	run ws-verify "$job"
+	assert_status 75
+	# the jobs wait for beta, which gets it all when back
+	ws-testbed start "$BED" beta
+	drained "$t"
+	has_text beta "$t" $'top\nfrom alpha\nbottom\nfrom gamma\n[[Category:Synced]]'
 }

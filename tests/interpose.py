@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""interpose.py: a wiki's API through a proxy that runs a command first.
+
+usage: interpose.py PORTFILE TARGET [REGEX COMMAND]...
+
+Listens on a free port of 127.0.0.1, writes it to PORTFILE, and forwards
+every request to TARGET (http://127.0.0.1:PORT of a real wiki), as it
+is, answering with the wiki's own reply.  Before forwarding the first
+request whose "METHOD PATH BODY" (the body URL-decoded) matches REGEX,
+it runs COMMAND with sh and waits for it: a test puts an edit, a stop or
+anything else exactly between two requests of the program under test.
+Each pair fires once, in the order given.  Every request is appended to
+PORTFILE.log as "METHOD PATH BODY", and each command fired as "# ran: ".
+
+Invariant: it binds 127.0.0.1 only and never makes up a reply; what the
+program under test sees is what the wiki answered.
+"""
+import http.client
+import os
+import http.server
+import re
+import subprocess
+import sys
+import threading
+import urllib.parse
+
+HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer",
+       "upgrade", "proxy-connection", "content-length", "host"}
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def do_GET(self):
+        self.forward()
+
+    def do_POST(self):
+        self.forward()
+
+    def forward(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else b""
+        seen = "%s %s %s" % (self.command, urllib.parse.unquote(self.path),
+                             urllib.parse.unquote_plus(
+                                 body.decode("utf-8", "replace")))
+        srv = self.server
+        with srv.lock:
+            srv.log.write(seen.replace("\n", " ") + "\n")
+            srv.log.flush()
+            fire = None
+            for i, (rx, cmd) in enumerate(srv.rules):
+                if cmd is not None and rx.search(seen):
+                    fire = cmd
+                    srv.rules[i] = (rx, None)
+                    break
+            if fire is not None:
+                subprocess.run(["sh", "-c", fire], stdout=sys.stderr)
+                srv.log.write("# ran: %s\n" % fire)
+                srv.log.flush()
+        conn = http.client.HTTPConnection(srv.target.hostname,
+                                          srv.target.port, timeout=120)
+        try:
+            hdrs = {k: v for k, v in self.headers.items()
+                    if k.lower() not in HOP}
+            hdrs["Host"] = srv.target.netloc
+            conn.request(self.command, self.path, body, hdrs)
+            r = conn.getresponse()
+            data = r.read()
+        except OSError as e:
+            self.send_error(502, str(e))
+            return
+        finally:
+            conn.close()
+        self.send_response(r.status, r.reason)
+        for k, v in r.getheaders():
+            if k.lower() not in HOP:
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def main():
+    if len(sys.argv) < 3 or len(sys.argv) % 2 == 0:
+        sys.exit(__doc__.split("\n\n")[1].strip())
+    portfile, target = sys.argv[1], sys.argv[2]
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.target = urllib.parse.urlsplit(target)
+    srv.rules = [(re.compile(sys.argv[i]), sys.argv[i + 1])
+                 for i in range(3, len(sys.argv), 2)]
+    srv.lock = threading.Lock()
+    srv.log = open(portfile + ".log", "a")
+    with open(portfile + ".tmp", "w") as f:
+        f.write("%d\n" % srv.server_address[1])
+    os.rename(portfile + ".tmp", portfile)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
