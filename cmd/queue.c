@@ -214,6 +214,41 @@ remove_stale_tmp(void)
 	closedir(d);
 }
 
+/*
+ * Jobs for the same page of the same wiki, made before this one runs, are
+ * this one: its ws-push marks the page seen there and reads every wiki
+ * after all their mails.  So take folds them in (removes them), looking
+ * at the FOLD_WINDOW jobs made next: duplicates come in bursts.
+ */
+#define FOLD_WINDOW	100
+
+static void
+fold(const struct job *j, char **ids, size_t n, size_t at)
+{
+	struct job o;
+	const char *w = job_get(j, "wiki"), *t = job_get(j, "title");
+	const char *ev = job_get(j, "event"), *oev;
+	size_t i;
+
+	if (w == NULL || t == NULL)
+		return;
+	for (i = at + 1; i < n && i <= at + FOLD_WINDOW; i++) {
+		if (job_load(&sp, ids[i], &o) == -1)
+			continue;
+		oev = job_get(&o, "event");
+		if (o.state == Q_NEW && job_get(&o, "wiki") != NULL &&
+		    job_get(&o, "title") != NULL &&
+		    strcmp(job_get(&o, "wiki"), w) == 0 &&
+		    strcmp(job_get(&o, "title"), t) == 0 &&
+		    strcmp(ev ? ev : "", oev ? oev : "") == 0) {
+			if (job_remove(&sp, &o) == -1)
+				die(EX_TEMPFAIL, "%s", o.id);
+			ws_log(LOG_DEBUG, "%s: folded into %s", o.id, j->id);
+		}
+		job_free(&o);
+	}
+}
+
 static int
 cmd_take(int argc, char **argv)
 {
@@ -254,6 +289,7 @@ cmd_take(int argc, char **argv)
 			job_free(&j);
 			continue;
 		}
+		fold(&j, ids, n, i);
 		if (renameat2(sp.dir[Q_NEW], j.id, sp.dir[Q_CUR], j.id,
 		    RENAME_NOREPLACE) == -1)
 			die(EX_TEMPFAIL, "%s", j.id);

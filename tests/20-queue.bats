@@ -23,6 +23,24 @@ now() { date +%s; }
 	[ "$output" = 5 ]
 }
 
+@test "take folds in the later jobs for the same page of the same wiki, deferred ones too" {
+	id1=$(ws-queue add alpha "Main Page" event=changed)
+	id2=$(ws-queue add alpha "Main Page" event=changed)
+	other=$(ws-queue add beta "Main Page" event=changed)
+	page=$(ws-queue add alpha "Other Page" event=changed)
+	kind=$(ws-queue add alpha "Main Page" event=deleted)
+	id3=$(ws-queue add alpha "Main Page" event=changed)
+	ws-queue defer "$id3" "later"
+	run --separate-stderr ws-queue take
+	assert_status 0
+	[ "$output" = "$SPOOL/queue/cur/$id1" ]
+	[ -z "$stderr" ]
+	[ ! -e "$SPOOL/queue/new/$id2" ] && [ ! -e "$SPOOL/queue/new/$id3" ]
+	run ws-queue ls -a
+	[ "$(printf '%s\n' "$output" | cut -f2 | sort | paste -sd' ')" = \
+	    "$(printf '%s\n' "$id1" "$other" "$page" "$kind" | sort | paste -sd' ')" ]
+}
+
 @test "take claims the oldest due job once; exit 1 when none is due" {
 	id1=$(ws-queue add alpha A)
 	id2=$(ws-queue add alpha B)
