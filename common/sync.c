@@ -943,6 +943,23 @@ merge_all(struct page *pg, const struct group *g)
 
 /* --- the job --------------------------------------------------------- */
 
+/* Does every wiki take part, holding the revision its base names? */
+static int
+settled(const struct page *pg)
+{
+	const struct side *s;
+	size_t i;
+
+	for (i = 0; i < pg->n; i++) {
+		s = &pg->s[i];
+		if (s->out || !s->hasptr || s->top.missing ||
+		    strcmp(s->ptr.sha1, s->top.rev.sha1) != 0 ||
+		    atol(s->ptr.revid) != s->top.rev.revid)
+			return 0;
+	}
+	return 1;
+}
+
 /*
  * Every wiki taking part holds one text: put it in the store (checked
  * against its sha1) and record the agreement in the job, with the wikis
@@ -962,6 +979,13 @@ agree(struct page *pg)
 
 	for (i = 0; s->out && i < pg->n; i++)
 		s = &pg->s[i];
+	if (settled(pg)) {
+		/* the bases name these very revisions: nothing to verify */
+		memset(&a, 0, sizeof(a));
+		if (agreement_write(pg->sp, pg->jobid, &a) == -1)
+			die(EX_TEMPFAIL, "%s: recording progress", pg->jobid);
+		return 0;
+	}
 	was = s->top.rev.revid;
 	if (fstatat(pg->st->versions, s->top.rev.sha1, &sb, 0) == -1) {
 		if (pg->hasmeet && strcmp(pg->meet.sha1, s->top.rev.sha1) == 0 &&
