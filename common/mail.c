@@ -659,9 +659,26 @@ utf8_char(const unsigned char *s, size_t n, unsigned long *cp)
 }
 
 /*
+ * Characters that change how a title looks, or show nothing, without
+ * being text: bidirectional controls (a title that reads one way and
+ * names another page), zero-width characters, the soft hyphen and the
+ * byte order mark.  MediaWiki drops some of them from titles and keeps
+ * others, so a title holding one names a page other than it shows.
+ */
+static int
+invisible(unsigned long cp)
+{
+	return cp == 0xad || cp == 0x61c || cp == 0x180e ||
+	    (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2060 && cp <= 0x2064) || (cp >= 0x2066 && cp <= 0x2069) ||
+	    cp == 0xfeff;
+}
+
+/*
  * Why MediaWiki would refuse the title t (n bytes), or NULL when it would
  * take it: too long, not UTF-8, control characters (C0, DEL, C1, line and
- * paragraph separators), # < > [ ] | { }, %XX, ~~~, relative paths.
+ * paragraph separators), invisible and bidirectional controls, # < > [ ]
+ * | { }, %XX, ~~~, relative paths.
  */
 const char *
 mail_title_check(const char *t, size_t n)
@@ -680,6 +697,9 @@ mail_title_check(const char *t, size_t n)
 		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) ||
 		    cp == 0x2028 || cp == 0x2029)
 			return "control character in title";
+		if (invisible(cp))
+			return "invisible or bidirectional control character "
+			    "in title";
 		if (cp < 0x80 && strchr("#<>[]|{}", (int)cp) != NULL)
 			return "title has one of # < > [ ] | { }";
 		if (cp == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&

@@ -1350,7 +1350,12 @@ pages_query(struct mw *m, const char **titles, size_t n, int content,
 				if ((t = jstr(j, "title")) == NULL)
 					continue;
 				for (i = 0; i < k; i++)
-					if (strcmp(names[i], t) == 0) {
+					/* one title asked, one page: ours,
+					   however the wiki normalized it (NFC
+					   before the API sees it, say) */
+					if (strcmp(names[i], t) == 0 ||
+					    (k == 1 && json_array_size(jget(root,
+					    "query", "pages", NULL)) == 1)) {
 						page_fill(&pages[b + i], j);
 						strlcpy(pages[b + i].now,
 						    jstr(root, "curtimestamp") ?

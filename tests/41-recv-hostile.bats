@@ -140,6 +140,20 @@ refused() {
 	[ ! -e "$SPOOL/queue/new" ] || [ -z "$(ls -A "$SPOOL/queue/new")" ]
 }
 
+@test "invisible and bidirectional controls in a title are refused: it would show as another page" {
+	for t in Pay%E2%80%AEpal Zero%E2%80%8Bwidth Soft%C2%ADhyphen Joiner%E2%81%A0here \
+	    Isolate%E2%81%A6x%E2%81%A9 %EF%BB%BFBom Mark%E2%80%8F; do
+		mkmail "see $P/$t for" >"$BATS_TEST_TMPDIR/m"
+		refused "$BATS_TEST_TMPDIR/m"
+		[[ $stderr == *"invisible or bidirectional control character in title"* ]]
+	done
+	# a plain non-breaking space or an accent is text: the wiki names it
+	mkmail "see $P/Caf%C3%A9%C2%A0menu for" >"$BATS_TEST_TMPDIR/m"
+	run --separate-stderr ws-recv -v <"$BATS_TEST_TMPDIR/m"
+	assert_status 0
+	[ "$(ws-queue get "$output" title)" = $'Caf\u00e9\u00a0menu' ]
+}
+
 @test "titles MediaWiki refuses are refused: # < > [ ] | { }, %XX, ~~~, . and .., too long, empty" {
 	long=$(printf 'a%.0s' $(seq 256))
 	for t in %23x %3Cx%3E %5Bx%5D x%7Cy %7Bx%7D x%2541y a~~~b . .. ./x ../x a/./b a/../b a/. a/.. \

@@ -142,6 +142,31 @@ drained() {
 	drained "$t"
 }
 
+@test "a job that spells the title with a non-breaking space or a decomposed accent syncs the page the wiki names" {
+	t=$'Caf\u00e9 Menu'
+	synced "$t" "before [[Category:Synced]]"
+	n=0
+	for spelt in $'Caf\u00e9\u00a0Menu' $'Cafe\u0301 Menu'; do
+		n=$((n + 1))
+		edit alpha "$t" "after $n [[Category:Synced]]" >/dev/null
+		job=$(ws-queue add alpha "$spelt")
+		run --separate-stderr ws-push "$job"
+		assert_status 0
+		[ "$output" = "beta: 1 revision; gamma: 1 revision" ]
+		[ "$(ws-queue get "$job" sync.title)" = "$t" ]
+		run ws-verify "$job"
+		assert_status 0
+		ws-queue done "$job"
+		has_text beta "$t" "after $n [[Category:Synced]]"
+		has_text gamma "$t" "after $n [[Category:Synced]]"
+	done
+	[ "$(ls "$WIKISYNC_SPOOL/store/cur/beta" | wc -l)" -eq "$(ls "$WIKISYNC_SPOOL/store/cur/alpha" | wc -l)" ]
+	for spelt in $'Caf\u00e9\u00a0Menu' $'Cafe\u0301 Menu'; do
+		[ ! -e "$WIKISYNC_SPOOL/store/cur/beta/$(printf '%s' "$spelt" | md5sum | cut -d' ' -f1)" ]
+	done
+	drained "$t"
+}
+
 @test "a replay cut short resumes where the wiki is, with no revision twice" {
 	t="Cut Replay"
 	synced "$t" "r0 [[Category:Synced]]"
