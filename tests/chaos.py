@@ -27,9 +27,13 @@ and the loop's timing still varies from run to run.
 
 usage: chaos.py [-s seed] [-p pages] [-n edits] [-t seconds] [-k kills]
                 [-V verify-cuts] [-o outage] [-T timeout] BED
-Prints "key value" lines (seed, wikis, saved, lost, converged, requests,
-boxes, held); exit 0 when every invariant held, 1 when one did not, 2 on
-trouble with the bed.
+Prints "key value" lines: seed, wikis, saved (edits), lost (saved lines
+missing from a wiki), converged (seconds from the last saved edit, or
+the end of the last fault if later, to one text everywhere and an empty
+queue), requests (the sync's API requests per saved edit), boxes
+(conflict boxes in the final texts), held, editconflicts (the editors').
+Exit 0 when every invariant held, 1 when one did not, 2 on trouble with
+the bed.
 """
 import argparse
 import http.cookiejar
@@ -268,7 +272,8 @@ class Editor(threading.Thread):
 
 
 def chaos(args, loop, wikis, rng, stop):
-    """Kills and an outage on a schedule drawn from the seed."""
+    """Kills and an outage on a schedule drawn from the seed; returns
+    what was done and when the last of it ended (time.time())."""
     events = []
     for _ in range(args.kills):
         events.append((rng.uniform(0.1, 0.9) * args.seconds, "kill", None))
@@ -305,7 +310,7 @@ def chaos(args, loop, wikis, rng, stop):
             time.sleep(args.outage)
             testbed("start", args.bed, arg)
             done.append("started %s at %.1f s" % (arg, time.time() - t0))
-    return done
+    return done, time.time() if events else 0
 
 
 def texts(wikis, pages):
@@ -411,13 +416,14 @@ def run(args, rng, wikis, pages, loop):
     stop = threading.Event()
     for e in eds:
         e.start()
-    events = chaos(args, loop, wikis, rng, stop)
+    events, calm = chaos(args, loop, wikis, rng, stop)
     for e in eds:
         e.join()
     errors = [m for e in eds for m in e.errors]
     if loop.pid is None:
         loop.start()
-    last = max([e.last for e in eds] + [time.time()])
+    # from the last saved edit, or the end of the last fault if later
+    last = max([e.last for e in eds] + [calm])
 
     # 4. until every page is one text everywhere and the queue is empty
     end = time.time() + args.timeout
