@@ -77,7 +77,7 @@ cmd_set(int argc, char **argv)
 		diex(EX_DATAERR, "%s: not a revision id", argv[4]);
 	open_or_die();
 	if (store_set(&st, argv[1], argv[2], argv[3], argc == 5 ? argv[4] : "",
-	    0) == -1) {
+	    0, 0) == -1) {
 		if (errno == ENOENT)
 			diex(EX_DATAERR, "%s: no such version (put it first)",
 			    argv[3]);

@@ -4,11 +4,12 @@
  *   store/versions/SHA1   a text, named by its SHA-1 (as MediaWiki reports
  *                         it); written in tmp/, fsynced, renamed; never
  *                         changed after, so a reader can't see half of one
- *   store/cur/WIKI/KEY    the pointer: "SHA1 REVID GEN\nTITLE\n", the text
- *                         WIKI and its group last agreed on, at WIKI's
- *                         revision REVID; KEY is the md5 of the title;
- *                         GEN names the agreement (the same on every wiki
- *                         of it, larger for a later one; 0: unknown);
+ *   store/cur/WIKI/KEY    the pointer: "SHA1 REVID GEN PAGEID\nTITLE\n",
+ *                         the text WIKI and its group last agreed on, at
+ *                         WIKI's revision REVID of its page PAGEID; KEY is
+ *                         the md5 of the title; GEN names the agreement
+ *                         (the same on every wiki of it, larger for a
+ *                         later one; 0: unknown; so is a PAGEID of 0);
  *                         replaced whole by rename
  *   store/log             fixed-length records, STORE_LOGREC bytes:
  *                         "TIME WIKI KEY OLD NEW REVID F\n"
@@ -207,7 +208,9 @@ store_ptr_read(struct store *st, const char *wiki, const char *key,
 	strlcpy(p->sha1, buf, sizeof(p->sha1));
 	if (sp != NULL && (gen = strchr(sp, ' ')) != NULL) {
 		*gen++ = '\0';
-		p->gen = strtoll(gen, NULL, 10);
+		p->gen = strtoll(gen, &gen, 10);
+		if (*gen == ' ')
+			p->pageid = strtol(gen + 1, NULL, 10);
 	}
 	strlcpy(p->revid, sp ? sp : "", sizeof(p->revid));
 	nl[strcspn(nl, "\n")] = '\0';
@@ -336,7 +339,7 @@ store_log_repair(struct store *st, char *what, size_t len)
  */
 int
 store_set(struct store *st, const char *wiki, const char *title,
-    const char *sha1, const char *revid, long long gen)
+    const char *sha1, const char *revid, long long gen, long pageid)
 {
 	char key[MD5_HEX + 1], rec[STORE_LOGREC + 1], what[128], body[700];
 	struct storeptr old;
@@ -362,7 +365,7 @@ store_set(struct store *st, const char *wiki, const char *title,
 	had = store_ptr_read(st, wiki, key, &old) == 0;
 	errno = 0;
 	if (had && strcmp(old.sha1, sha1) == 0 && strcmp(old.revid, revid) == 0 &&
-	    old.gen == gen) {
+	    old.gen == gen && old.pageid == pageid) {
 		store_log_unlock(st);
 		close(dir);
 		return 0;
@@ -379,8 +382,8 @@ store_set(struct store *st, const char *wiki, const char *title,
 			errno = ENOSPC;
 		goto undo;
 	}
-	snprintf(body, sizeof(body), "%s %s %lld\n%s\n", sha1, revid, gen,
-	    title);
+	snprintf(body, sizeof(body), "%s %s %lld %ld\n%s\n", sha1, revid, gen,
+	    pageid, title);
 	if (afile_open(&af, st->tmp, dir, key, 0640, 0) == -1)
 		goto undo;
 	fputs(body, af.fp);

@@ -140,6 +140,9 @@ agreement_read(const struct job *j, struct agreement *a)
 		strlcpy(a->w[k].wiki, wiki, sizeof(a->w[k].wiki));
 		a->w[k].revid = rev;
 		p += used;
+		if (*p == ':' && sscanf(p, ":%ld%n", &a->w[k].pageid,
+		    &used) == 1)
+			p += used;
 	}
 	if (*p != '\0' || a->n == 0)
 		goto bad;
@@ -166,7 +169,7 @@ agreement_write(struct spool *sp, const char *id, const struct agreement *a)
 {
 	const char *keys[4] = { "sync", "sync.title", "sync.left", "sync.why" };
 	const char *vals[4];
-	char v[SHA1_HEX + 24 + SYNC_WIKIS * 48], l[SYNC_WIKIS * 48] = "";
+	char v[SHA1_HEX + 24 + SYNC_WIKIS * 72], l[SYNC_WIKIS * 48] = "";
 	size_t i, len;
 
 	if (*a->sha1 == '\0') {
@@ -175,8 +178,8 @@ agreement_write(struct spool *sp, const char *id, const struct agreement *a)
 	} else {
 		len = snprintf(v, sizeof(v), "%s %lld", a->sha1, a->gen);
 		for (i = 0; i < a->n; i++)
-			len += snprintf(v + len, sizeof(v) - len, " %s:%ld",
-			    a->w[i].wiki, a->w[i].revid);
+			len += snprintf(v + len, sizeof(v) - len, " %s:%ld:%ld",
+			    a->w[i].wiki, a->w[i].revid, a->w[i].pageid);
 		for (i = 0, len = 0; i < a->nleft; i++)
 			len += snprintf(l + len, sizeof(l) - len, "%s%s:%d",
 			    i ? " " : "", a->left[i].wiki, a->left[i].code);
@@ -598,6 +601,16 @@ read_tops(struct page *pg)
 			continue;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &s->known);
+		if (s->base.rank != -1 && s->base.rank != JOB_RANK &&
+		    s->ptr.pageid != 0 && !s->top.missing &&
+		    s->top.pageid != s->ptr.pageid) {
+			/* deleted and made again: not the page that agreed */
+			ws_log(LOG_NOTICE, "%s: %s: page %ld, not %ld as at its "
+			    "last agreement: merged as a new page", s->w->name,
+			    pg->title, s->top.pageid, s->ptr.pageid);
+			memset(&s->base, 0, sizeof(s->base));
+			s->base.rank = -1;
+		}
 		if (s->top.invalid) {
 			ws_log(LOG_WARNING, "%s: %s: not a valid title there",
 			    s->w->name, pg->title);
@@ -1028,6 +1041,7 @@ agree(struct page *pg)
 			continue;
 		}
 		strlcpy(a.w[a.n].wiki, s->w->name, sizeof(a.w[0].wiki));
+		a.w[a.n].pageid = s->top.pageid;
 		a.w[a.n++].revid = s->top.rev.revid;
 	}
 	if (agreement_write(pg->sp, pg->jobid, &a) == -1)
@@ -1303,8 +1317,8 @@ sync_verify(struct store *st, const struct job *j, const struct wiki *origin)
 		    && p.gen >= a.gen))
 			continue;
 		snprintf(revid, sizeof(revid), "%ld", a.w[i].revid);
-		if (store_set(st, w[i]->name, a.title, a.sha1, revid, a.gen)
-		    == -1)
+		if (store_set(st, w[i]->name, a.title, a.sha1, revid, a.gen,
+		    a.w[i].pageid) == -1)
 			die(EX_TEMPFAIL, "store: %s %s", w[i]->name, a.title);
 	}
 	for (i = 0; i < a.nleft; i++) {

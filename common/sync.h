@@ -30,6 +30,7 @@ struct agreement {
 	struct {
 		char	 wiki[33];
 		long	 revid;
+		long	 pageid;		/* 0: not known */
 	}		 w[SYNC_WIKIS];
 	size_t		 nleft;
 	struct {

@@ -214,6 +214,7 @@ struct storeptr {
 	char		 revid[24];
 	char		 title[512];
 	long long	 gen;		/* the agreement; 0: unknown */
+	long		 pageid;	/* the wiki's page then; 0: unknown */
 };
 
 struct logrec {
@@ -236,7 +237,7 @@ char	*store_read(struct store *, const char *, size_t *);
 int	 store_get(struct store *, const char *, const char *,
 	    struct storeptr *);
 int	 store_set(struct store *, const char *, const char *, const char *,
-	    const char *, long long);
+	    const char *, long long, long);
 int	 store_log_lock(struct store *);
 void	 store_log_unlock(struct store *);
 off_t	 store_log_records(struct store *);

@@ -38,7 +38,7 @@ put() { printf '%s' "$1" | ws-store put; }
 	run ws-store cat alpha "Main Page"
 	[ "$output" = "text one" ]
 	key=$(printf '%s' "Main Page" | md5sum | cut -d' ' -f1)
-	[ "$(head -n 1 "$SPOOL/store/cur/alpha/$key")" = "$s 12 0" ]
+	[ "$(head -n 1 "$SPOOL/store/cur/alpha/$key")" = "$s 12 0 0" ]
 	run ws-store get beta "Main Page"
 	assert_status 1
 }

@@ -359,3 +359,26 @@ for r in json.load(sys.stdin)["query"]["pages"][0]["revisions"]:
 	drained "$t"
 	has_text beta "$t" $'top\nfrom alpha\nbottom\nfrom gamma\n[[Category:Synced]]'
 }
+
+@test "a page deleted and made again on one wiki is merged as a new page: nothing the others had is lost" {
+	t="Made Again"
+	synced "$t" $'one\ntwo\nthree\n[[Category:Synced]]'
+	printf '%s\n' "$t" >"$BATS_TEST_TMPDIR/list"
+	MW_CONFIG_FILE=$BED/beta/LocalSettings.php php /usr/share/mediawiki/maintenance/deleteBatch.php \
+	    -u Admin -r spam "$BATS_TEST_TMPDIR/list" >/dev/null
+	edit beta "$t" $'made again on beta\n[[Category:Synced]]' >/dev/null
+	edit alpha "$t" $'one\ntwo\nthree\nfour\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	run --separate-stderr ws-push "$job"
+	assert_status 0
+	[[ "$stderr" == *"beta: $t: page "*", not "*" as at its last agreement: merged as a new page"* ]]
+	run ws-verify "$job"
+	assert_status 0
+	ws-queue done "$job"
+	drained "$t"
+	for l in one two three four "made again on beta"; do
+		bed_text alpha "$t" | grep -qx "$l" || { echo "lost: $l"; false; }
+	done
+	[ -z "$(ws-queue ls -a | awk -F'\t' '$1 == "hold"')" ]
+}
