@@ -1475,6 +1475,7 @@ mw_edit(struct mw *m, const struct mwedit *ed, struct mwsaved *s,
 		json_decref(root);
 		return -1;
 	}
+	s->pageid = jlong(j, "pageid");
 	if (jbool(j, "nochange"))
 		s->result = MW_NOCHANGE;
 	else {

@@ -119,6 +119,7 @@ struct mwsaved {
 	enum mwsave	 result;
 	long		 revid;		/* MW_SAVED: the new revision */
 	long		 oldrevid;
+	long		 pageid;
 	char		 timestamp[MW_TSLEN];
 	char		 why[64];	/* MW_CONFLICT: the API's code */
 };

@@ -39,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include "sync.h"
@@ -507,9 +508,12 @@ save(struct page *pg, struct side *s, const char *text, size_t len,
 		    pg->title, sv.why);
 		return MOVED;
 	}
+	/* what s holds now is known; ws-verify reads the revision back */
+	sha1_hex(text, len, s->top.rev.sha1);
 	if (sv.result == MW_NOCHANGE)
 		return 0;
 	s->top.missing = 0;
+	s->top.pageid = sv.pageid;
 	s->top.rev.revid = sv.revid;
 	strlcpy(s->top.rev.timestamp, sv.timestamp,
 	    sizeof(s->top.rev.timestamp));
@@ -753,7 +757,7 @@ replay(struct page *pg, struct side *src, struct side *s,
 	struct mwrevs rv;
 	struct mwerr e;
 	struct mwrev *r;
-	char sum[512];
+	char sum[512], got[SHA1_HEX + 1];
 	long after = s->after, upto = src->top.rev.revid;
 	size_t i;
 	int rc, first = 1;
@@ -785,6 +789,11 @@ replay(struct page *pg, struct side *src, struct side *s,
 			rc = save(pg, s, r->text, r->len, sum, r->minor,
 			    first || r->revid >= upto);
 			first = 0;
+			if (rc == 0 && r->revid == upto && store_put(pg->st,
+			    r->text, r->len, got) == 0 && strcmp(got, r->sha1))
+				ws_log(LOG_WARNING, "%s: %s: r%ld has sha1 %s, "
+				    "not %s", src->w->name, pg->title, upto, got,
+				    r->sha1);
 			if (rc == 0 || rc == MERGED) {
 				base_rev(&s->base, src, r);
 				s->revs++;
@@ -1107,6 +1116,100 @@ round_once(struct page *pg)
 	return 0;
 }
 
+/*
+ * Jobs queued for this page, from any wiki of its set, are this job's too
+ * when their mail came before the page was marked seen on their wiki and
+ * that was before this job reads it: every edit their mails announced is
+ * read here, and every later edit mails again.  So they are folded in
+ * (removed); this job stays queued until every wiki holds the text.  The
+ * job's own wiki was marked seen at seen_at; the others are marked here,
+ * after their jobs were listed.  Only the FOLD_WINDOW oldest jobs are
+ * looked at, and only jobs of edits (no event, created or changed).
+ */
+#define FOLD_WINDOW	200
+
+static int
+edit_event(const struct job *j)
+{
+	const char *ev = job_get(j, "event");
+
+	return ev == NULL || strcmp(ev, "created") == 0 ||
+	    strcmp(ev, "changed") == 0;
+}
+
+/* The time in a job's id: when it was made, in microseconds. */
+static long long
+job_made(const char *id)
+{
+	long long sec = 0, usec = 0;
+
+	sscanf(id, "%lld.%lld", &sec, &usec);
+	return sec * 1000000 + usec;
+}
+
+static void
+fold_queued(struct page *pg, const struct job *self, long long seen_at)
+{
+	struct job o;
+	struct mwerr e;
+	char **ids, **fold = NULL;
+	const char *w, *t, *raw = job_get(self, "title");
+	int seen[SYNC_WIKIS] = { 0 };
+	size_t i, k, n, nfold = 0, folded = 0;
+
+	if (!edit_event(self) || spool_lock(pg->sp) == -1)
+		return;
+	if (spool_ids(pg->sp, Q_NEW, &ids, &n) == -1) {
+		spool_unlock(pg->sp);
+		return;
+	}
+	for (i = 0; i < n && i < FOLD_WINDOW; i++) {
+		if (strcmp(ids[i], self->id) == 0 ||
+		    job_load(pg->sp, ids[i], &o) == -1)
+			continue;
+		w = job_get(&o, "wiki");
+		t = job_get(&o, "title");
+		for (k = 0; w != NULL && t != NULL && k < pg->n; k++)
+			if (!pg->s[k].out && strcmp(pg->s[k].w->name, w) == 0 &&
+			    (strcmp(t, pg->title) == 0 || strcmp(t, raw) == 0) &&
+			    edit_event(&o) && (k != pg->origin ||
+			    job_made(o.id) < seen_at)) {
+				fold = xreallocarray(fold, nfold + 1,
+				    sizeof(*fold));
+				fold[nfold++] = xstrdup(o.id);
+				seen[k] = 1;
+			}
+		job_free(&o);
+	}
+	spool_ids_free(ids, n);
+	spool_unlock(pg->sp);
+	/* the origin was marked seen first thing: its jobs made before */
+	seen[pg->origin] = 2;
+	for (k = 0; k < pg->n; k++)
+		if (seen[k] == 1 && mw_seen(pg->s[k].mw, pg->title, &e) == 0)
+			seen[k] = 2;
+	if (nfold > 0 && spool_lock(pg->sp) == 0) {
+		for (i = 0; i < nfold; i++) {
+			if (job_load(pg->sp, fold[i], &o) == -1)
+				continue;
+			w = job_get(&o, "wiki");
+			for (k = 0; k < pg->n; k++)
+				if (o.state == Q_NEW && w != NULL &&
+				    strcmp(pg->s[k].w->name, w) == 0 &&
+				    seen[k] == 2 && job_remove(pg->sp, &o) == 0)
+					folded++;
+			job_free(&o);
+		}
+		spool_unlock(pg->sp);
+	}
+	for (i = 0; i < nfold; i++)
+		free(fold[i]);
+	free(fold);
+	if (folded > 0)
+		ws_log(LOG_DEBUG, "%s: %zu queued job%s folded in", pg->title,
+		    folded, folded > 1 ? "s" : "");
+}
+
 /* The sync user watches the page where it has no base yet. */
 static void
 watch_new(struct page *pg)
@@ -1156,7 +1259,9 @@ sync_page(struct spool *sp, struct store *st, const struct job *j,
 	struct mwpage cur;
 	struct mwerr e;
 	struct agreement none;
+	struct timeval tv;
 	struct mw *m;
+	long long seen_at;
 	size_t i, round;
 	int r;
 
@@ -1167,6 +1272,8 @@ sync_page(struct spool *sp, struct store *st, const struct job *j,
 	pg.st = st;
 	pg.jobid = j->id;
 	/* seen before read: an edit made from now on mails again */
+	gettimeofday(&tv, NULL);
+	seen_at = (long long)tv.tv_sec * 1000000 + tv.tv_usec;
 	if ((m = mw_open(w, &e)) == NULL || mw_seen(m, title, &e) == -1 ||
 	    mw_info(m, &title, 1, &cur, &e) == -1)
 		diex(e.code, "%s: %s", w->name, e.msg);
@@ -1197,8 +1304,14 @@ sync_page(struct spool *sp, struct store *st, const struct job *j,
 	pg.n = pg.set.n;
 	read_bases(&pg);
 	watch_new(&pg);
-	for (round = 0; round < ROUNDS; round++) {
-		if (read_tops(&pg) == -1)
+	fold_queued(&pg, j, seen_at);
+	for (round = 0, r = MOVED; round < ROUNDS; round++) {
+		/*
+		 * After a round whose every edit MediaWiki saved as sent, what
+		 * each wiki holds is known without reading: an edit made since
+		 * mails, and ws-verify reads back each revision agreed on.
+		 */
+		if ((r != 0 || !all_same(&pg)) && read_tops(&pg) == -1)
 			goto out;
 		if (all_same(&pg)) {
 			if ((r = agree(&pg)) == 0) {
@@ -1209,7 +1322,7 @@ sync_page(struct spool *sp, struct store *st, const struct job *j,
 				goto out;
 			continue;
 		}
-		if (round_once(&pg) == -1)
+		if ((r = round_once(&pg)) == -1)
 			goto out;
 	}
 	ws_log(LOG_NOTICE, "%s: changed on some wiki in each of %d rounds: "

@@ -382,3 +382,32 @@ for r in json.load(sys.stdin)["query"]["pages"][0]["revisions"]:
 	done
 	[ -z "$(ws-queue ls -a | awk -F'\t' '$1 == "hold"')" ]
 }
+
+@test "jobs queued for the page are folded into the one running, but not one whose mail came after it marked the page seen" {
+	t="Fold Late"
+	synced "$t" "zero [[Category:Synced]]"
+	edit alpha "$t" "one [[Category:Synced]]" >/dev/null
+	edit beta "$t" $'zero [[Category:Synced]]\nfrom beta' >/dev/null
+	wait_for 3 has_job alpha "$t"
+	wait_for 3 has_job beta "$t"
+	early=$(jobof beta "$t")
+	# taken, as the loop takes it: a mail now makes a job of its own
+	job=$(basename "$(ws-queue take)")
+	[ "$(ws-queue get "$job" wiki)" = alpha ]
+	# just after the page is marked seen on alpha, alpha's editor saves again
+	interpose alpha "^GET .*titles=$t.*prop=info\|categories&" \
+	    "ws-testbed edit '$BED' alpha '$t' 'two [[Category:Synced]]' >/dev/null"
+	run --separate-stderr ws-push "$job"
+	assert_status 0
+	unposed
+	late=$(ws-queue ls | awk -F'\t' -v j="$job" '$3 == "alpha" && $2 != j { print $2 }')
+	# beta's job, queued before, was folded in; the late one was not
+	[ ! -e "$WIKISYNC_SPOOL/queue/new/$early" ]
+	[ -n "$late" ]
+	run ws-verify "$job"
+	assert_status 0
+	ws-queue done "$job"
+	drained "$t"
+	has_text beta "$t" $'two [[Category:Synced]]\nfrom beta'
+	has_text gamma "$t" $'two [[Category:Synced]]\nfrom beta'
+}
