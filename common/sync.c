@@ -46,7 +46,8 @@
 #include "diff.h"
 
 #define ROUNDS		5	/* reads of every wiki a job makes, at most */
-#define BATCH		50	/* revisions replayed per read */
+#define BATCH		50	/* revisions replayed per read, at most */
+#define BATCH_BYTES	(2 << 20)	/* and about this much text */
 #define HISTORY_MAX	5000	/* source history searched for a wiki's text */
 #define JOB_RANK	LLONG_MAX	/* a base this job made: newer than all */
 
@@ -541,7 +542,7 @@ talk_note(struct page *pg, struct side *s, const char *others)
 	struct mwsaved sv;
 	struct mwerr e;
 	struct buf b = { 0 };
-	char talk[300], note[1500];
+	char talk[300], note[3000];
 	const char *t = talk, *user = s->top.rev.user;
 
 	if (user == NULL || *user == '\0' || sync_user(s->w, user))
@@ -746,7 +747,24 @@ replay_summary(char *buf, size_t len, const struct side *src,
 }
 
 /*
- * src's revisions after s->after onto s, in order, BATCH at a time; a
+ * How many revisions a read for replay asks for: about BATCH_BYTES of
+ * text, judged by src's current revision (texts mostly grow), so memory
+ * stays bounded whatever the history; 1 to BATCH.
+ */
+static size_t
+batch_of(const struct side *src)
+{
+	long size = src->top.rev.size;
+	size_t n;
+
+	if (size <= 0)
+		return BATCH;
+	n = BATCH_BYTES / (size_t)size;
+	return n < 1 ? 1 : n > BATCH ? BATCH : n;
+}
+
+/*
+ * src's revisions after s->after onto s, in order, a batch at a time; a
  * wiki lacking the page whose replay would start at src's top gets just
  * that.  Each saved one becomes s's base.
  */
@@ -772,8 +790,8 @@ replay(struct page *pg, struct side *src, struct side *s,
 				mw_revs_free(&rv);
 				return leave_out(pg, src, &e);
 			}
-		} else if (mw_revs(src->mw, pg->title, after, upto, BATCH,
-		    &rv, &e) == -1)
+		} else if (mw_revs(src->mw, pg->title, after, upto,
+		    batch_of(src), &rv, &e) == -1)
 			return leave_out(pg, src, &e);
 		if (rv.n == 0)
 			break;
