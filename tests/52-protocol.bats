@@ -207,6 +207,15 @@ interpose() {
 	export WIKISYNC_CONF=$BATS_TEST_TMPDIR/proxied.conf
 }
 
+# two_on_alpha TITLE: TITLE synced on all three, then two edits on alpha
+# (A1, then A2 below it) queued as a job
+two_on_alpha() {
+	synced "$1" $'top\nmiddle\nbottom\n[[Category:Synced]]'
+	edit alpha "$1" $'top\nmiddle\nbottom\nA1\n[[Category:Synced]]' "a1" >/dev/null
+	edit alpha "$1" $'top\nmiddle\nbottom\nA1\nA2\n[[Category:Synced]]' "a2" >/dev/null
+	wait_for 3 has_job alpha "$1"
+}
+
 unposed() {
 	[ ! -f "$BATS_TEST_TMPDIR/proxy.pid" ] || kill "$(cat "$BATS_TEST_TMPDIR/proxy.pid")"
 	bed_setup
@@ -214,10 +223,7 @@ unposed() {
 
 @test "a replayed revision MediaWiki merged with an edit made meanwhile ends the replay; the edit reaches every wiki" {
 	t="Merged Meanwhile"
-	synced "$t" $'top\nmiddle\nbottom\n[[Category:Synced]]'
-	edit alpha "$t" $'top\nmiddle\nbottom\nA1\n[[Category:Synced]]' "a1" >/dev/null
-	edit alpha "$t" $'top\nmiddle\nbottom\nA1\nA2\n[[Category:Synced]]' "a2" >/dev/null
-	wait_for 3 has_job alpha "$t"
+	two_on_alpha "$t"
 	job=$(jobof alpha "$t")
 	# gamma's editor saves just before the sync user's first edit there
 	interpose gamma "^POST .*action=edit.*title=$t" \
@@ -253,10 +259,7 @@ for r in json.load(sys.stdin)["query"]["pages"][0]["revisions"]:
 
 @test "the last replayed revision waits for the next second: an editor who loaded the one before conflicts instead of overwriting it" {
 	t="Same Second"
-	synced "$t" $'top\nmiddle\nbottom\n[[Category:Synced]]'
-	edit alpha "$t" $'top\nmiddle\nbottom\nA1\n[[Category:Synced]]' "a1" >/dev/null
-	edit alpha "$t" $'top\nmiddle\nbottom\nA1\nA2\n[[Category:Synced]]' "a2" >/dev/null
-	wait_for 3 has_job alpha "$t"
+	two_on_alpha "$t"
 	job=$(jobof alpha "$t")
 	# the first replayed revision early in a second; beta's editor loads
 	# it just before the second one is saved
