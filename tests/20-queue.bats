@@ -244,18 +244,17 @@ now() { date +%s; }
 	assert_status 0
 }
 
-@test "wait wakes within 100 ms of an add" {
-	( ws-queue wait -t 20; echo "$? $(date +%s%N)" >"$BATS_TEST_TMPDIR/woke" ) &
+@test "wait is woken by an add, not by its timeout (bench/queue times it)" {
+	( ws-queue wait -t 60; echo "$? $(date +%s)" >"$BATS_TEST_TMPDIR/woke" ) &
 	sleep 0.5
 	[ ! -e "$BATS_TEST_TMPDIR/woke" ]
 	ws-queue add alpha A >/dev/null
-	t=$(date +%s%N)
+	t=$(date +%s)
 	wait
 	read -r rc t1 <"$BATS_TEST_TMPDIR/woke"
 	[ "$rc" -eq 0 ]
-	ms=$(( (t1 - t) / 1000000 ))
-	echo "woke after ${ms} ms"
-	[ "$ms" -lt 100 ]
+	# well before the 60 s it would wait
+	[ $((t1 - t)) -lt 30 ]
 }
 
 @test "wait wakes when a deferred job comes due" {
@@ -281,7 +280,7 @@ now() { date +%s; }
 	done
 	wait
 	cat "$BATS_TEST_TMPDIR"/taken.* | sort >"$BATS_TEST_TMPDIR/all"
-	! grep -q FAILED "$BATS_TEST_TMPDIR/all"
+	run ! grep -q FAILED "$BATS_TEST_TMPDIR/all"
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/all")" -eq 1000 ]
 	[ "$(sort -u "$BATS_TEST_TMPDIR/all" | wc -l)" -eq 1000 ]
 	sort "$BATS_TEST_TMPDIR/ids" | cmp - "$BATS_TEST_TMPDIR/all"

@@ -65,7 +65,7 @@ put() { printf '%s' "$1" | ws-store put; }
 	ws-store set alpha "Page One" "$b" 2
 	ws-store set beta "Page Two" "$c" 7
 	ws-store set beta "Page Two" "$c" 7	# no change, no record
-	[ "$(stat -c %s "$SPOOL/store/log")" -eq $((3 * 182)) ]
+	[ "$(stat -c %s "$SPOOL/store/log")" -eq $((3 * $LOGREC)) ]
 	run ws-store log
 	[ "${#lines[@]}" -eq 3 ]
 	[[ "${lines[0]}" == *"	beta	Page Two	-	$c	7" ]]
@@ -94,7 +94,7 @@ put() { printf '%s' "$1" | ws-store put; }
 	run ws-store fsck -r
 	assert_status 0
 	[ "$output" = "log: torn last log record (14 bytes): truncated" ]
-	[ "$(stat -c %s "$SPOOL/store/log")" -eq 182 ]
+	[ "$(stat -c %s "$SPOOL/store/log")" -eq $LOGREC ]
 	run ws-store fsck
 	assert_status 0
 	# and set repairs it by itself before writing
@@ -110,7 +110,7 @@ put() { printf '%s' "$1" | ws-store put; }
 	ws-store set alpha A "$a" 1
 	ws-store set alpha A "$b" 2
 	# crash after the pointer moved, before the finished byte
-	printf -- '-' | dd of="$SPOOL/store/log" bs=1 seek=$((2 * 182 - 2)) conv=notrunc status=none
+	printf -- '-' | dd of="$SPOOL/store/log" bs=1 seek=$((2 * $LOGREC - 2)) conv=notrunc status=none
 	run --separate-stderr ws-store fsck
 	assert_status 1
 	[ "$stderr" = "ws-store: 1 problem(s); ws-store fsck -r repairs them" ]
@@ -122,10 +122,10 @@ put() { printf '%s' "$1" | ws-store put; }
 	# crash before the pointer moved: the pointer is still old
 	key=$(printf A | md5sum | cut -d' ' -f1)
 	printf '%s 1\nA\n' "$a" >"$SPOOL/store/cur/alpha/$key"
-	printf -- '-' | dd of="$SPOOL/store/log" bs=1 seek=$((2 * 182 - 2)) conv=notrunc status=none
+	printf -- '-' | dd of="$SPOOL/store/log" bs=1 seek=$((2 * $LOGREC - 2)) conv=notrunc status=none
 	run ws-store fsck -r
 	[ "$output" = "log: unfinished last log record, pointer not moved: removed" ]
-	[ "$(stat -c %s "$SPOOL/store/log")" -eq 182 ]
+	[ "$(stat -c %s "$SPOOL/store/log")" -eq $LOGREC ]
 	[ "$(ws-store get alpha A)" = "$a 1" ]
 	run ws-store fsck
 	assert_status 0
@@ -138,11 +138,11 @@ put() { printf '%s' "$1" | ws-store put; }
 	# crash before the pointer moved from r1 to r2 of the same text
 	key=$(printf A | md5sum | cut -d' ' -f1)
 	printf '%s 1 0\nA\n' "$a" >"$SPOOL/store/cur/alpha/$key"
-	printf -- '-' | dd of="$SPOOL/store/log" bs=1 seek=$((2 * 182 - 2)) conv=notrunc status=none
+	printf -- '-' | dd of="$SPOOL/store/log" bs=1 seek=$((2 * $LOGREC - 2)) conv=notrunc status=none
 	run ws-store fsck -r
 	[ "$output" = "log: unfinished last log record, pointer not moved: removed" ]
 	[ "$(ws-store get alpha A)" = "$a 1" ]
-	[ "$(stat -c %s "$SPOOL/store/log")" -eq 182 ]
+	[ "$(stat -c %s "$SPOOL/store/log")" -eq $LOGREC ]
 }
 
 @test "fsck quarantines a text whose content does not match its name" {

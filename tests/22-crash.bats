@@ -81,7 +81,7 @@ kill_at() {
 	[ -z "$output" ]
 	# every pointer names the newest finished log record for its page
 	st=$SPOOL/store
-	[ $(( $(stat -c %s "$st/log") % 182 )) -eq 0 ]
+	[ $(( $(stat -c %s "$st/log") % $LOGREC )) -eq 0 ]
 	awk '$7 == "+" { last[$2 "/" $3] = $5 } END { for (k in last) print k, last[k] }' "$st/log" |
 	while read -r k sha; do
 		[ "$(cut -d' ' -f1 "$st/cur/$k" | head -n 1)" = "$sha" ] ||

@@ -81,7 +81,7 @@ files() { ls -A "$@" 2>/dev/null | grep -v ':$' | grep . | wc -l; }
 		[ "$(ws-store get alpha P)" = "$a 1" ] || { echo "after $spec: $(ws-store get alpha P)"; false; }
 		run --separate-stderr ws-store fsck
 		assert_status 0
-		[ "$(stat -c %s "$SPOOL/store/log")" -eq 182 ]
+		[ "$(stat -c %s "$SPOOL/store/log")" -eq $LOGREC ]
 	done
 	run ws-store set alpha P "$b" 2
 	assert_status 0

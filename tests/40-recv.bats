@@ -158,7 +158,7 @@ reencode() {
 		reencode "$FIX/changed.eml" "$cte" >"$BATS_TEST_TMPDIR/$cte.eml"
 		same_job "$BATS_TEST_TMPDIR/$cte.eml"
 	done
-	! sed '1,/^$/d' "$BATS_TEST_TMPDIR/base64.eml" | grep -q http
+	[ -z "$(sed '1,/^$/d' "$BATS_TEST_TMPDIR/base64.eml" | grep http)" ]
 }
 
 # mkmail SUBJECT BODY: a notification-like mail from wiki w1.

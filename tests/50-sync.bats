@@ -29,7 +29,7 @@ teardown() { bed_teardown; }
 	[ -z "$output" ]
 }
 
-@test "an edit on alpha is on beta within 2 s, its summary naming the source" {
+@test "an edit on alpha reaches beta, its summary naming the source (bench/sync times it)" {
 	watch alpha "Sync One"
 	rev=$(edit alpha "Sync One" "Hello from alpha. [[Category:Synced]]" "first words")
 	wait_for 2 has_text beta "Sync One" "Hello from alpha. [[Category:Synced]]"
@@ -157,18 +157,23 @@ teardown() { bed_teardown; }
 	seq 1 10 | sed 's/^/step /' >"$BATS_TEST_TMPDIR/want"
 	diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
 	# no anonymous edit anywhere
-	! history beta Relogin | cut -f1 | grep -qv '^Peerd$'
+	[ -z "$(history beta Relogin | cut -f1 | grep -v '^Peerd$')" ]
 }
 
 @test "ws-peerd killed with SIGKILL during a stream of 50 edits: every edit arrives, none twice" {
 	watch alpha "Stream"
+	# a seeded schedule: the same kills every run (WS_SEED picks another)
+	RANDOM=${WS_SEED:-8}
+	kills=0
 	for i in $(seq 1 50); do
 		edit alpha "Stream" "Line $i [[Category:Synced]]" "edit $i" >/dev/null
 		if [ $((RANDOM % 8)) -eq 0 ]; then
 			peerd_stop
 			peerd_start
+			kills=$((kills + 1))
 		fi
 	done
+	[ "$kills" -ge 3 ]
 	wait_for 30 has_text beta "Stream" "Line 50 [[Category:Synced]]"
 	wait_for 10 idle
 	history beta Stream | cut -f2 | sed -n 's/^from alpha r[0-9]* by Editor: //p' >"$BATS_TEST_TMPDIR/got"

@@ -12,6 +12,10 @@ export PATH WS_BUILD TOP
 # for a sanitizer build: faketime preloads itself ahead of ASan's runtime
 export ASAN_OPTIONS=${ASAN_OPTIONS:-verify_asan_link_order=0}
 
+# The store's log record size, the constant the code is built with.
+LOGREC=$(awk '$1 == "#define" && $2 == "STORE_LOGREC" { print $3 }' "$TOP/common/wikisync.h")
+export LOGREC
+
 common_setup() {
 	SPOOL=$BATS_TEST_TMPDIR/spool
 	mkdir -p "$SPOOL"
