@@ -1,7 +1,8 @@
 # WikiSync: one multi-call binary, its ws-* links, man pages, scripts.
 # make; make check; make install [PREFIX=/usr/local] [DESTDIR=]; make clean
 # make deps installs the Debian packages the build and the tests need.
-# make check SANITIZE=1 runs the suite against an ASan+UBSan build.
+# make check SANITIZE=1 runs the suite against an ASan+UBSan build;
+# J=N runs N test files at once (each with its own test bed).
 
 VERSION	= 0.1.0
 PREFIX	= /usr/local
@@ -19,6 +20,7 @@ PKG_LIBS != pkg-config --libs libmd libbsd-overlay jansson 2>/dev/null
 CPPFLAGS = -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -Icommon
 
 BUILD	= build
+J	= 3
 ifeq ($(SANITIZE),1)
 BUILD	= build-san
 CFLAGS	+= -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
@@ -55,7 +57,7 @@ $(BUILD)/ws-%: $(BUILD)/wikisync
 check:
 	scripts/deps
 	$(MAKE) all
-	WS_BUILD=$(CURDIR)/$(BUILD) tests/run $(TESTS)
+	WS_BUILD=$(CURDIR)/$(BUILD) J=$(J) tests/run $(TESTS)
 
 deps:
 	scripts/deps

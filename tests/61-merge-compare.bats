@@ -48,7 +48,7 @@ count() {
 
 @test "compare: the corpus is there and every case was run" {
 	[ "$(ls "$REALDIR"/*.txt | wc -l)" -ge 5 ]
-	cat "$BATS_FILE_TMPDIR/summary" "$BATS_FILE_TMPDIR/errors" >&3
+	sed 's/^/# /' "$BATS_FILE_TMPDIR/summary" "$BATS_FILE_TMPDIR/errors" >&3
 	for src in generated real; do
 		for tool in git diff3; do
 			[[ "$(line $src $tool)" == "$src vs $tool: 1000 cases, "* ]]
