@@ -425,7 +425,8 @@ cmd_changes(int argc, char **argv)
 	if (argc - optind != 2)
 		ws_usage(usage, EX_USAGE);
 	open_wiki(argv[optind]);
-	if (mw_changes(mw, argv[optind + 1], notself, &held.changes,
+	if (mw_changes(mw, argv[optind + 1], notself ? MW_CH_NOTSELF : 0,
+	    &held.changes,
 	    &held.nchanges, &err) == -1)
 		failed(argv[0]);
 	for (i = 0; i < held.nchanges; i++) {

@@ -840,6 +840,45 @@ next_batch(json_t *root, struct req *r)
 	return 1;
 }
 
+/*
+ * Every item of a list query (list=NAME), batch after batch, each handed
+ * to add with arg; frees r.  -1 when a request failed, after drop(arg)
+ * let go of what add kept.
+ */
+static int
+list_all(struct mw *m, struct req *r, const char *name,
+    void (*add)(json_t *, void *), void (*drop)(void *), void *arg,
+    struct mwerr *e)
+{
+	json_t *root, *j;
+	size_t i;
+	int more = 1;
+
+	while (more) {
+		if ((root = call(m, r, 0, e)) == NULL) {
+			req_free(r);
+			drop(arg);
+			return -1;
+		}
+		json_array_foreach(jget(root, "query", name, NULL), i, j)
+			add(j, arg);
+		more = next_batch(root, r);
+		json_decref(root);
+	}
+	req_free(r);
+	return 0;
+}
+
+/* Room for one more of n items of size sz in *v (cap of them so far). */
+static void *
+grow(void *v, size_t n, size_t *cap, size_t sz)
+{
+	if (n < *cap)
+		return v;
+	*cap = *cap ? *cap * 2 : 16;
+	return xreallocarray(v, *cap, sz);
+}
+
 static int
 open_sessdir(struct mwerr *e)
 {
@@ -1558,19 +1597,180 @@ mw_watch(struct mw *m, const char **titles, size_t n, struct mwerr *e)
 	return 0;
 }
 
+/*
+ * A right the wiki refused: the message says which the sync account needs
+ * (its group's right, and the bot password grant that carries it).
+ */
+static int
+refused(struct mwerr *e, const char *what, const char *right)
+{
+	char was[MW_ERRLEN];
+
+	if (e->code != EX_NOPERM)
+		return -1;
+	strlcpy(was, e->msg, sizeof(was));
+	return fail(e, 0, EX_NOPERM, "%s refused: the sync account needs the "
+	    "%s right and the bot password grant \"delete\" (%s)", what,
+	    right, was);
+}
+
+/*
+ * Delete a page, with a reason.  A page already gone is deleted: 0, and
+ * *gone set to 1 (else 0).
+ */
+int
+mw_delete(struct mw *m, const char *title, const char *reason, int *gone,
+    struct mwerr *e)
+{
+	struct req r = { 0 };
+	json_t *root;
+	int ok;
+
+	*gone = 0;
+	req_set(&r, "action", "delete");
+	req_set(&r, "title", title);
+	req_set(&r, "reason", reason);
+	root = call(m, &r, C_CSRF, e);
+	req_free(&r);
+	if (root == NULL) {
+		if (strcmp(e->api, "missingtitle") == 0) {
+			*gone = 1;
+			return 0;
+		}
+		return refused(e, "delete", "delete");
+	}
+	ok = json_is_object(json_object_get(root, "delete"));
+	json_decref(root);
+	if (!ok)
+		return fail(e, 0, EX_PROTOCOL, "no delete in the reply");
+	return 0;
+}
+
+/* Restore every deleted revision of a page; *n: how many came back. */
+int
+mw_undelete(struct mw *m, const char *title, const char *reason, long *n,
+    struct mwerr *e)
+{
+	struct req r = { 0 };
+	json_t *root, *u;
+
+	*n = 0;
+	req_set(&r, "action", "undelete");
+	req_set(&r, "title", title);
+	req_set(&r, "reason", reason);
+	root = call(m, &r, C_CSRF, e);
+	req_free(&r);
+	if (root == NULL)
+		return refused(e, "undelete", "undelete");
+	if ((u = json_object_get(root, "undelete")) == NULL) {
+		json_decref(root);
+		return fail(e, 0, EX_PROTOCOL, "no undelete in the reply");
+	}
+	*n = jlong(u, "revisions");
+	json_decref(root);
+	return 0;
+}
+
+/* The newest deleted revision of a page: its id (0: none) and sha1. */
+int
+mw_deleted_newest(struct mw *m, const char *title, long *revid,
+    char sha1[41], struct mwerr *e)
+{
+	json_t *rv;
+	struct req r = { 0 };
+	json_t *root, *page;
+
+	*revid = 0;
+	req_set(&r, "action", "query");
+	req_set(&r, "prop", "deletedrevisions");
+	req_titles(&r, "titles", &title, 1);
+	req_set(&r, "drvprop", "ids|sha1");
+	req_set(&r, "drvlimit", "1");
+	root = call(m, &r, 0, e);
+	req_free(&r);
+	if (root == NULL)
+		return refused(e, "reading deleted revisions", "deletedhistory");
+	page = json_array_get(jget(root, "query", "pages", NULL), 0);
+	rv = json_array_get(json_object_get(page, "deletedrevisions"), 0);
+	*revid = jlong(rv, "revid");
+	jcpy(sha1, 41, rv, "sha1");
+	json_decref(root);
+	return 0;
+}
+
+/*
+ * The newest entry of one log type for a page: who, when, why (each
+ * malloc'd, "" when hidden or when there is none; *action "" then too).
+ */
+int
+mw_log_last(struct mw *m, const char *title, const char *type,
+    struct mwlog *l, struct mwerr *e)
+{
+	struct req r = { 0 };
+	json_t *root, *j;
+	const char *v;
+
+	memset(l, 0, sizeof(*l));
+	req_set(&r, "action", "query");
+	req_set(&r, "list", "logevents");
+	req_set(&r, "letype", type);
+	req_set(&r, "letitle", title);
+	req_set(&r, "leprop", "user|comment|timestamp|type|ids");
+	req_set(&r, "lelimit", "1");
+	root = call(m, &r, 0, e);
+	req_free(&r);
+	if (root == NULL)
+		return -1;
+	j = json_array_get(jget(root, "query", "logevents", NULL), 0);
+	l->user = xstrdup((v = jstr(j, "user")) ? v : "");
+	l->comment = xstrdup((v = jstr(j, "comment")) ? v : "");
+	jcpy(l->action, sizeof(l->action), j, "action");
+	jcpy(l->timestamp, sizeof(l->timestamp), j, "timestamp");
+	l->logid = jlong(j, "logid");
+	json_decref(root);
+	return 0;
+}
+
+void
+mw_log_free(struct mwlog *l)
+{
+	free(l->user);
+	free(l->comment);
+	memset(l, 0, sizeof(*l));
+}
+
+struct titles { struct mwtitle *v; size_t n, cap; };
+
+static void
+add_title(json_t *j, void *arg)
+{
+	struct titles *t = arg;
+
+	t->v = grow(t->v, t->n, &t->cap, sizeof(*t->v));
+	t->v[t->n].title = jdup(j, "title");
+	t->v[t->n].pageid = jlong(j, "pageid");
+	t->v[t->n++].ns = (int)jlong(j, "ns");
+}
+
+static void
+drop_titles(void *arg)
+{
+	struct titles *x = arg;
+
+	mw_titles_free(x->v, x->n);
+	memset(x, 0, sizeof(*x));
+}
+
 /* The members of a category, given with or without "Category:". */
 int
 mw_members(struct mw *m, const char *cat, struct mwtitle **v, size_t *n,
     struct mwerr *e)
 {
 	struct req r = { 0 };
-	json_t *root, *j;
+	struct titles t = { 0 };
 	char *full;
-	size_t i, cap = 0;
-	int more = 1;
+	int rc;
 
-	*v = NULL;
-	*n = 0;
 	if (strncasecmp(cat, "Category:", 9) == 0)
 		cat += 9;
 	if (asprintf(&full, "Category:%s", cat) == -1)
@@ -1581,29 +1781,10 @@ mw_members(struct mw *m, const char *cat, struct mwtitle **v, size_t *n,
 	req_set(&r, "cmprop", "ids|title");
 	req_set(&r, "cmlimit", "max");
 	free(full);
-	while (more) {
-		if ((root = call(m, &r, 0, e)) == NULL) {
-			req_free(&r);
-			mw_titles_free(*v, *n);
-			*v = NULL;
-			*n = 0;
-			return -1;
-		}
-		json_array_foreach(jget(root, "query", "categorymembers", NULL),
-		    i, j) {
-			if (*n == cap) {
-				cap = cap ? cap * 2 : 64;
-				*v = xreallocarray(*v, cap, sizeof(**v));
-			}
-			(*v)[*n].title = jdup(j, "title");
-			(*v)[*n].pageid = jlong(j, "pageid");
-			(*v)[(*n)++].ns = (int)jlong(j, "ns");
-		}
-		more = next_batch(root, &r);
-		json_decref(root);
-	}
-	req_free(&r);
-	return 0;
+	rc = list_all(m, &r, "categorymembers", add_title, drop_titles, &t, e);
+	*v = t.v;
+	*n = t.n;
+	return rc;
 }
 
 void
@@ -1616,67 +1797,76 @@ mw_titles_free(struct mwtitle *v, size_t n)
 	free(v);
 }
 
+struct changes { struct mwchange *v; size_t n, cap; };
+
+static void
+add_change(json_t *j, void *arg)
+{
+	struct changes *cs = arg;
+	struct mwchange *c;
+	const char *lt = jstr(j, "logtype");
+
+	/* of the log, only deletions and restores */
+	if (strcmp(jstr(j, "type") ? jstr(j, "type") : "", "log") == 0 &&
+	    (lt == NULL || strcmp(lt, "delete") != 0 || jstr(j, "title") == NULL))
+		return;
+	cs->v = grow(cs->v, cs->n, &cs->cap, sizeof(*cs->v));
+	c = &cs->v[cs->n++];
+	memset(c, 0, sizeof(*c));
+	c->title = jdup(j, "title");
+	c->user = jdup(j, "user");
+	jcpy(c->type, sizeof(c->type), j, "type");
+	jcpy(c->logaction, sizeof(c->logaction), j, "logaction");
+	jcpy(c->timestamp, sizeof(c->timestamp), j, "timestamp");
+	jcpy(c->sha1, sizeof(c->sha1), j, "sha1");
+	c->pageid = jlong(j, "pageid");
+	c->revid = jlong(j, "revid");
+	c->oldrevid = jlong(j, "old_revid");
+	c->oldlen = jlong(j, "oldlen");
+	c->newlen = jlong(j, "newlen");
+	c->ns = (int)jlong(j, "ns");
+	c->minor = jbool(j, "minor");
+	c->bot = jbool(j, "bot");
+}
+
+static void
+drop_changes(void *arg)
+{
+	struct changes *x = arg;
+
+	mw_changes_free(x->v, x->n);
+	memset(x, 0, sizeof(*x));
+}
+
 /*
  * Edits and page creations at or after since (a MediaWiki timestamp),
- * oldest first, bot edits included; with notself, none of the sync
- * user's.
+ * oldest first, bot edits included; with MW_CH_NOTSELF, none of the sync
+ * user's; with MW_CH_DELETIONS, deletions and restores too (type "log",
+ * logaction "delete" or "restore", no revision).
  */
 int
-mw_changes(struct mw *m, const char *since, int notself, struct mwchange **v,
+mw_changes(struct mw *m, const char *since, int flags, struct mwchange **v,
     size_t *n, struct mwerr *e)
 {
 	struct req r = { 0 };
-	struct mwchange *c;
-	json_t *root, *j;
-	size_t i, cap = 0;
-	int more = 1;
+	struct changes c = { 0 };
+	int rc;
 
-	*v = NULL;
-	*n = 0;
 	req_set(&r, "action", "query");
 	req_set(&r, "list", "recentchanges");
 	req_set(&r, "rcstart", since);
 	req_set(&r, "rcdir", "newer");
-	req_set(&r, "rcprop", "title|ids|sizes|flags|user|timestamp|sha1");
-	req_set(&r, "rctype", "edit|new");
+	req_set(&r, "rcprop", "title|ids|sizes|flags|user|timestamp|sha1"
+	    "|loginfo");
+	req_set(&r, "rctype", (flags & MW_CH_DELETIONS) ? "edit|new|log" :
+	    "edit|new");
 	req_set(&r, "rclimit", "max");
-	if (notself)
+	if (flags & MW_CH_NOTSELF)
 		req_set(&r, "rcexcludeuser", m->user);
-	while (more) {
-		if ((root = call(m, &r, 0, e)) == NULL) {
-			req_free(&r);
-			mw_changes_free(*v, *n);
-			*v = NULL;
-			*n = 0;
-			return -1;
-		}
-		json_array_foreach(jget(root, "query", "recentchanges", NULL),
-		    i, j) {
-			if (*n == cap) {
-				cap = cap ? cap * 2 : 64;
-				*v = xreallocarray(*v, cap, sizeof(**v));
-			}
-			c = &(*v)[(*n)++];
-			memset(c, 0, sizeof(*c));
-			c->title = jdup(j, "title");
-			c->user = jdup(j, "user");
-			jcpy(c->type, sizeof(c->type), j, "type");
-			jcpy(c->timestamp, sizeof(c->timestamp), j, "timestamp");
-			jcpy(c->sha1, sizeof(c->sha1), j, "sha1");
-			c->pageid = jlong(j, "pageid");
-			c->revid = jlong(j, "revid");
-			c->oldrevid = jlong(j, "old_revid");
-			c->oldlen = jlong(j, "oldlen");
-			c->newlen = jlong(j, "newlen");
-			c->ns = (int)jlong(j, "ns");
-			c->minor = jbool(j, "minor");
-			c->bot = jbool(j, "bot");
-		}
-		more = next_batch(root, &r);
-		json_decref(root);
-	}
-	req_free(&r);
-	return 0;
+	rc = list_all(m, &r, "recentchanges", add_change, drop_changes, &c, e);
+	*v = c.v;
+	*n = c.n;
+	return rc;
 }
 
 void

@@ -75,7 +75,8 @@ struct mwtitle {
 struct mwchange {
 	char		*title;
 	char		*user;
-	char		 type[8];	/* edit or new */
+	char		 type[8];	/* edit, new or log */
+	char		 logaction[16];	/* log: delete or restore */
 	char		 timestamp[MW_TSLEN];
 	char		 sha1[41];
 	long		 pageid;
@@ -88,6 +89,13 @@ struct mwchange {
 	int		 bot;
 };
 
+struct mwlog {
+	char		*user;
+	char		*comment;
+	char		 action[32];
+	char		 timestamp[MW_TSLEN];
+	long		 logid;		/* 0: no entry */
+};
 struct mwuser {
 	char		*name;
 	long		 id;		/* 0: anonymous */
@@ -160,9 +168,20 @@ void	 mw_edit_on(struct mwedit *, const struct mwpage *);
 int	 mw_seen(struct mw *, const char *, struct mwerr *);
 int	 mw_watch(struct mw *, const char **, size_t, struct mwerr *);
 
+int	 mw_delete(struct mw *, const char *, const char *, int *,
+	    struct mwerr *);
+int	 mw_undelete(struct mw *, const char *, const char *, long *,
+	    struct mwerr *);
+int	 mw_deleted_newest(struct mw *, const char *, long *, char [41],
+	    struct mwerr *);
+int	 mw_log_last(struct mw *, const char *, const char *, struct mwlog *,
+	    struct mwerr *);
+void	 mw_log_free(struct mwlog *);
 int	 mw_members(struct mw *, const char *, struct mwtitle **, size_t *,
 	    struct mwerr *);
 void	 mw_titles_free(struct mwtitle *, size_t);
+#define MW_CH_NOTSELF	0x01	/* mw_changes: none of the sync user's */
+#define MW_CH_DELETIONS	0x02	/* and deletions and restores */
 int	 mw_changes(struct mw *, const char *, int, struct mwchange **,
 	    size_t *, struct mwerr *);
 void	 mw_changes_free(struct mwchange *, size_t);
