@@ -387,6 +387,33 @@ bad:
 	ws_usage(usage, EX_USAGE);
 }
 
+/*
+ * A page deleted since the scan time, its mail maybe lost, that the store
+ * knows as synced on w (not as deleted) gets a job, which finds what
+ * became of it; a page restored is checked like one changed.
+ */
+static void
+deletion(const struct wiki *w, const struct mwchange *c, struct items *it)
+{
+	struct storeptr ptr;
+	size_t g;
+
+	if (strcmp(c->logaction, "restore") == 0) {
+		items_add(it, c->title, -1);
+		return;
+	}
+	if (strcmp(c->logaction, "delete") != 0 ||
+	    store_get(&st, w->name, c->title, &ptr) == -1 ||
+	    strcmp(ptr.revid, DELETED_REV) == 0)
+		return;
+	for (g = 0; g < conf->ngroups; g++)
+		if (chosen[g] && in_list(conf->groups[g].wikis,
+		    conf->groups[g].nwikis, w->name)) {
+			enqueue(w->name, c->title, (int)g);
+			return;
+		}
+}
+
 /* One wiki: 0, or the exit code of what failed. */
 static int
 scan_wiki(const struct wiki *w, int dir, const char *since)
@@ -415,10 +442,16 @@ scan_wiki(const struct wiki *w, int dir, const char *since)
 		strlcpy(top, ts, sizeof(top));
 	if ((m = mw_open(w, &e)) == NULL)
 		goto fail;
-	if (mw_changes(m, ts, 1, &ch, &n, &e) == -1)
+	if (mw_changes(m, ts, MW_CH_NOTSELF | MW_CH_DELETIONS, &ch, &n,
+	    &e) == -1)
 		goto fail;
 	/* the newest change of each page wins; its job, oldest first */
 	for (i = n; i > 0; i--) {
+		if (strcmp(ch[i - 1].type, "log") == 0) {
+			if (strset_add(&seen, ch[i - 1].title))
+				deletion(w, &ch[i - 1], &it);
+			continue;
+		}
 		if (ch[i - 1].revid <= last)
 			continue;
 		if (ch[i - 1].revid > toprev) {

@@ -16,7 +16,8 @@
 #include "sync.h"
 
 /*
- * sync=SHA1 GEN WIKI:REVID:PAGEID ... (or "-": nothing to verify), sync.left=
+ * sync=SHA1 GEN WIKI:REVID:PAGEID ... (or "-": nothing to verify; REVID 0
+ * for every wiki: the page was deleted on all of them), sync.left=
  * WIKI:CODE ... (the wikis left out, and why in sync.why) and
  * sync.title, written together in one replacement of the job.
  */
@@ -48,8 +49,10 @@ agreement_read(const struct job *j, struct agreement *a)
 	for (p = v + SHA1_HEX + used; *p == ' ';) {
 		if (a->n == SYNC_WIKIS ||
 		    sscanf(p, " %63[^: ]:%ld%n", wiki, &rev, &used) != 2 ||
-		    strlen(wiki) >= sizeof(a->w[0].wiki) || rev <= 0)
+		    strlen(wiki) >= sizeof(a->w[0].wiki) || rev < 0 ||
+		    (a->n > 0 && (rev == 0) != a->deleted))
 			goto bad;
+		a->deleted = rev == 0;
 		k = a->n++;
 		strlcpy(a->w[k].wiki, wiki, sizeof(a->w[k].wiki));
 		a->w[k].revid = rev;

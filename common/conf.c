@@ -286,6 +286,16 @@ conf_group_key(struct parser *p, struct group *g, const char *key,
 		else
 			return fail(p, p->line,
 			    "talk-notes: not yes or no: %s", val);
+	} else if (strcmp(key, "deletions") == 0) {
+		if (once(p, 64, key) == -1)
+			return -1;
+		if (strcmp(val, "sync") == 0)
+			g->deletions = DELETIONS_SYNC;
+		else if (strcmp(val, "keep") == 0)
+			g->deletions = DELETIONS_KEEP;
+		else
+			return fail(p, p->line,
+			    "deletions: not sync or keep: %s", val);
 	} else
 		return fail(p, p->line, "unknown key \"%s\"", key);
 	return 0;
@@ -524,10 +534,12 @@ conf_print_group(FILE *fp, const struct group *g)
 		list(fp, "categories", g->categories, g->ncategories);
 	if (g->npages)
 		list(fp, "pages", g->pages, g->npages);
-	fprintf(fp, "history = %s\nconflict = %s\ntalk-notes = %s\n",
+	fprintf(fp, "history = %s\nconflict = %s\ntalk-notes = %s\n"
+	    "deletions = %s\n",
 	    g->history == HISTORY_LATEST ? "latest" : "replay",
 	    g->conflict == CONFLICT_MARKERS ? "markers" : "wiki",
-	    g->talknotes ? "yes" : "no");
+	    g->talknotes ? "yes" : "no",
+	    g->deletions == DELETIONS_KEEP ? "keep" : "sync");
 }
 
 void

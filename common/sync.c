@@ -78,6 +78,13 @@ struct side {
 					   after this one */
 	size_t			 revs;	/* revisions this job gave it */
 	int			 merged;	/* 1 merged, 2 with conflicts */
+	int			 deleted;	/* this job deleted the page */
+	int			 kept;	/* deleted here, kept on the others
+					   (deletions = keep): not synced */
+	int			 noted;	/* its deleter told the page stays */
+	int			 undeleted;	/* this job restored it here */
+	int			 haslog;	/* log below read */
+	struct mwlog		 log;	/* the page's newest deletion here */
 };
 
 struct page {
@@ -287,6 +294,28 @@ changed(const struct side *s)
 	return !s->top.missing && strcmp(s->top.rev.sha1, s->base.sha1) != 0;
 }
 
+/* Was the page's last agreement on s its deletion? */
+static int
+ptr_deleted(const struct side *s)
+{
+	return s->hasptr && strcmp(s->ptr.revid, DELETED_REV) == 0;
+}
+
+/* Was the page deleted on s since its last agreement, which had a text? */
+static int
+gone(const struct side *s)
+{
+	return s->top.missing && s->hasptr && !ptr_deleted(s) &&
+	    s->base.rank != JOB_RANK;
+}
+
+/* Does s take part in what this round writes and agrees on? */
+static int
+in(const struct side *s)
+{
+	return !s->out && !s->kept;
+}
+
 /* --- writing --------------------------------------------------------- */
 
 /*
@@ -371,30 +400,24 @@ save(struct page *pg, struct side *s, const char *text, size_t len,
 }
 
 /*
- * Tell an editor, on the talk page of the wiki where they edited, that
- * their edit met another it could not be merged with.  A note that cannot
- * be written is logged, not retried: the conflict itself is on the page.
+ * Add a note to a user's talk page on s's wiki.  A note that cannot be
+ * written is logged, not retried: what it tells is on the page itself.
  */
 static void
-talk_note(struct page *pg, struct side *s, const char *others)
+talk_append(struct side *s, const char *user, const char *note,
+    const char *summary)
 {
 	struct mwpage tp;
 	struct mwedit ed;
 	struct mwsaved sv;
 	struct mwerr e;
 	struct buf b = { 0 };
-	char talk[300], note[3000];
-	const char *t = talk, *user = s->top.rev.user;
+	char talk[300];
+	const char *t = talk;
 
 	if (user == NULL || *user == '\0' || sync_user(s->w, user))
 		return;
 	snprintf(talk, sizeof(talk), "User talk:%s", user);
-	snprintf(note, sizeof(note), "\n\n== Edit conflict on [[%s]] ==\n"
-	    "Your edit of [[%s]] and an edit on %s changed the same text "
-	    "differently. Both versions are kept on the page, in a box; "
-	    "please keep one, or combine them, and remove the box. "
-	    "All pages like this: [[:Category:" CONFLICT_CATEGORY "]]. "
-	    "~~~~\n", pg->title, pg->title, others);
 	memset(&tp, 0, sizeof(tp));
 	if (mw_current(s->mw, &t, 1, &tp, &e) == -1)
 		goto fail;
@@ -405,7 +428,7 @@ talk_note(struct page *pg, struct side *s, const char *others)
 	ed.title = talk;
 	ed.text = b.p;
 	ed.len = b.len;
-	ed.summary = "WikiSync: edit conflict to look at";
+	ed.summary = summary;
 	ed.flags = MW_BOT;
 	mw_edit_on(&ed, &tp);
 	if (mw_edit(s->mw, &ed, &sv, &e) == -1)
@@ -420,6 +443,25 @@ fail:
 	ws_log(LOG_WARNING, "%s: note on %s: %s", s->w->name, talk, e.msg);
 	buf_free(&b);
 	mw_pages_free(&tp, 1);
+}
+
+/*
+ * Tell an editor, on the talk page of the wiki where they edited, that
+ * their edit met another it could not be merged with.
+ */
+static void
+talk_note(struct page *pg, struct side *s, const char *others)
+{
+	char note[3000];
+
+	snprintf(note, sizeof(note), "\n\n== Edit conflict on [[%s]] ==\n"
+	    "Your edit of [[%s]] and an edit on %s changed the same text "
+	    "differently. Both versions are kept on the page, in a box; "
+	    "please keep one, or combine them, and remove the box. "
+	    "All pages like this: [[:Category:" CONFLICT_CATEGORY "]]. "
+	    "~~~~\n", pg->title, pg->title, others);
+	talk_append(s, s->top.rev.user, note,
+	    "WikiSync: edit conflict to look at");
 }
 
 /* --- reading --------------------------------------------------------- */
@@ -526,7 +568,7 @@ source_for(struct page *pg, struct side *src)
 	for (i = 0; i < pg->n; i++) {
 		s = &pg->s[i];
 		s->after = -1;
-		if (s == src || s->out)
+		if (s == src || !in(s))
 			continue;
 		if (s->top.missing)
 			lacking = 1;
@@ -548,7 +590,7 @@ source_for(struct page *pg, struct side *src)
 				from = h.v[k].revid;
 			for (i = 0; i < pg->n; i++) {
 				s = &pg->s[i];
-				if (s == src || s->out || s->after != -1 ||
+				if (s == src || !in(s) || s->after != -1 ||
 				    s->top.missing || strcmp(s->top.rev.sha1,
 				    h.v[k].sha1) != 0)
 					continue;
@@ -565,7 +607,7 @@ source_for(struct page *pg, struct side *src)
 	}
 	for (i = 0; i < pg->n; i++) {
 		s = &pg->s[i];
-		if (s == src || s->out || s->after != -1)
+		if (s == src || !in(s) || s->after != -1)
 			continue;
 		if (!s->top.missing)
 			return 0;
@@ -733,7 +775,7 @@ merge_all(struct page *pg, const struct group *g)
 
 	for (i = 0; i < pg->n; i++) {
 		s = &pg->s[i];
-		if (s->out)
+		if (!in(s))
 			continue;
 		if (top == NULL || s->base.rank > top->base.rank)
 			top = s;
@@ -795,7 +837,7 @@ merge_all(struct page *pg, const struct group *g)
 		v[i]->top.rev.text = NULL;
 	for (i = 0, rc = 0; i < pg->n && rc == 0; i++) {
 		s = &pg->s[i];
-		if (s->out || (!s->top.missing &&
+		if (!in(s) || (!s->top.missing &&
 		    strcmp(s->top.rev.sha1, sha) == 0))
 			continue;
 		rc = save(pg, s, text, keep, sum, 0, 1);
@@ -822,6 +864,211 @@ merge_all(struct page *pg, const struct group *g)
 	return rc == MERGED ? MOVED : rc;
 }
 
+/* --- deletions and restores --------------------------------------- */
+
+/* The newest deletion of the page on s, from its log (read once). */
+static int
+deletion_on(struct page *pg, struct side *s)
+{
+	struct mwerr e;
+
+	if (s->haslog)
+		return 0;
+	if (mw_log_last(s->mw, pg->title, "delete", &s->log, &e) == -1)
+		return leave_out(pg, s, &e);
+	s->haslog = 1;
+	return 0;
+}
+
+/* Was the page's deletion on s the sync user's own? */
+static int
+deleted_by_sync(const struct side *s)
+{
+	return s->haslog && strcmp(s->log.action, "delete") == 0 &&
+	    sync_user(s->w, s->log.user);
+}
+
+/* "deleted on alpha by Admin: spam", or the sync user's own reason. */
+static void
+deletion_reason(char *buf, size_t len, const struct side *s)
+{
+	if (deleted_by_sync(s))
+		snprintf(buf, len, "%s", s->log.comment);
+	else
+		snprintf(buf, len, "%s on %s by %s%s%s",
+		    strcmp(s->log.action, "restore") == 0 ? "restored" :
+		    "deleted", s->w->name, *s->log.user ? s->log.user :
+		    "someone", *s->log.comment ? ": " : "", s->log.comment);
+	cut(buf, 250);
+}
+
+/* Restore every deleted revision of the page on s. */
+static int
+undelete(struct page *pg, struct side *s, const char *why)
+{
+	struct mwerr e;
+	long n;
+
+	if (mw_undelete(s->mw, pg->title, why, &n, &e) == -1) {
+		if (e.code == EX_NOPERM)
+			return leave_out(pg, s, &e);
+		/* nothing to restore there: the round makes it again */
+		ws_log(LOG_NOTICE, "%s: %s: not restored: %s", s->w->name,
+		    pg->title, e.msg);
+		s->undeleted = 1;
+		return 0;
+	}
+	ws_log(LOG_NOTICE, "%s: %s: restored, %ld revision%s (%s)",
+	    s->w->name, pg->title, n, n == 1 ? "" : "s", why);
+	s->undeleted = 1;
+	s->haslog = 0;
+	mw_log_free(&s->log);
+	return MOVED;
+}
+
+/*
+ * A deletion the sync user made can have taken an edit saved between the
+ * reading and the deletion (MediaWiki deletes whatever the page holds).
+ * The newest deleted revision tells: a text other than the page's base
+ * there is an edit no wiki has seen, so the page is restored, and the
+ * edit wins.
+ */
+static int
+unseen_deleted(struct page *pg, struct side *s)
+{
+	struct mwerr e;
+	char sha1[41];
+	long revid;
+	int rc;
+
+	if ((rc = deletion_on(pg, s)) != 0 || !deleted_by_sync(s) ||
+	    s->undeleted)
+		return rc;
+	if (mw_deleted_newest(s->mw, pg->title, &revid, sha1, &e) == -1)
+		return leave_out(pg, s, &e);
+	if (revid == 0 || strcmp(sha1, s->ptr.sha1) == 0)
+		return 0;
+	ws_log(LOG_WARNING, "%s: %s: r%ld, an edit not yet synced, was "
+	    "deleted with the page: restoring it", s->w->name, pg->title,
+	    revid);
+	return undelete(pg, s, "WikiSync: an edit made as the page was "
+	    "deleted is kept");
+}
+
+/* Tell whoever deleted the page on s that it stays, and why. */
+static void
+deletion_note(struct page *pg, struct side *s, const struct side *ed)
+{
+	char note[1600];
+
+	if (s->noted || deleted_by_sync(s) || !s->haslog)
+		return;
+	s->noted = 1;
+	snprintf(note, sizeof(note), "\n\n== [[%s]] is back ==\n"
+	    "You deleted [[%s]], but it was edited meanwhile on %s, and "
+	    "WikiSync drops no saved edit: the page is back, with that edit. "
+	    "If it should still go, please delete it again. ~~~~\n",
+	    pg->title, pg->title, ed->w->name);
+	talk_append(s, s->log.user, note,
+	    "WikiSync: a page you deleted was edited meanwhile");
+}
+
+/*
+ * Deletions and restores, before a round writes any text.  A wiki where
+ * the page was deleted since its last agreement (gone), or where it is
+ * missing after an agreement that was its deletion, asks for the page's
+ * deletion.  With deletions = sync, when no wiki taking part changed the
+ * page since its base, it is deleted on every one of them with a reason
+ * naming the first deletion, and the deletion becomes the agreement.
+ * When one did, the edit wins: no saved text is dropped, the round makes
+ * the page again where it is missing, and whoever deleted it is told.
+ * With deletions = keep, a wiki where it was deleted keeps its deletion
+ * and is not synced while it lacks the page.  A wiki where the page is
+ * back with the page id it had before an agreed deletion (restored) has
+ * every other wiki restore its own history first.
+ * 0 to go on, MOVED to read again, -1 to stop.
+ */
+static int
+lifecycle(struct page *pg)
+{
+	const struct group *g = pg->set.first;
+	struct side *s, *del = NULL, *ed = NULL, *back = NULL;
+	char why[300];
+	size_t i;
+	int rc, here = 0, dummy;
+	struct mwerr e;
+
+	for (i = 0; i < pg->n; i++) {
+		s = &pg->s[i];
+		s->kept = 0;
+		if (s->out)
+			continue;
+		if (gone(s)) {
+			if ((rc = unseen_deleted(pg, s)) != 0)
+				return rc;
+			if (g->deletions == DELETIONS_KEEP) {
+				ws_log(LOG_NOTICE, "%s: %s: deleted there, "
+				    "kept on the others (deletions = keep)",
+				    s->w->name, pg->title);
+				s->kept = 1;
+			} else if (del == NULL || deleted_by_sync(del))
+				del = s;
+		} else if (s->top.missing) {
+			if (ptr_deleted(s) && s->ptr.gen == pg->newest &&
+			    del == NULL)
+				del = s;
+		} else if (ptr_deleted(s) && s->top.pageid == s->ptr.pageid)
+			back = s;
+		else if (changed(s))
+			ed = s;
+		else
+			here = 1;
+	}
+	if (back != NULL) {
+		if ((rc = deletion_on(pg, back)) != 0)
+			return rc;
+		snprintf(why, sizeof(why), "restored on %s", back->w->name);
+		for (i = 0, rc = 0; i < pg->n; i++) {
+			s = &pg->s[i];
+			if (in(s) && s->top.missing && ptr_deleted(s) &&
+			    !s->undeleted && undelete(pg, s, why) != 0)
+				rc = MOVED;
+		}
+		return rc;
+	}
+	if (del == NULL)
+		return 0;
+	if (ed != NULL) {
+		/* the edit wins: made again where it went */
+		for (i = 0; i < pg->n; i++) {
+			s = &pg->s[i];
+			if (in(s) && gone(s)) {
+				ws_log(LOG_NOTICE, "%s: %s: deleted there, "
+				    "edited on %s: the edit wins", s->w->name,
+				    pg->title, ed->w->name);
+				deletion_note(pg, s, ed);
+			}
+		}
+		return 0;
+	}
+	if (!here)
+		return 0;	/* gone from every wiki taking part */
+	if ((rc = deletion_on(pg, del)) != 0)
+		return rc;
+	deletion_reason(why, sizeof(why), del);
+	for (i = 0; i < pg->n; i++) {
+		s = &pg->s[i];
+		if (!in(s) || s->top.missing)
+			continue;
+		if (mw_delete(s->mw, pg->title, why, &dummy, &e) == -1)
+			return leave_out(pg, s, &e);
+		s->deleted = 1;
+		ws_log(LOG_INFO, "%s: %s: deleted (%s)", s->w->name,
+		    pg->title, why);
+	}
+	return MOVED;
+}
+
 /* --- the job --------------------------------------------------------- */
 
 /* Does every wiki take part, holding the revision its base names? */
@@ -833,12 +1080,88 @@ settled(const struct page *pg)
 
 	for (i = 0; i < pg->n; i++) {
 		s = &pg->s[i];
-		if (s->out || !s->hasptr || s->top.missing ||
+		if (s->out || s->kept || !s->hasptr)
+			return 0;
+		if (s->top.missing ? !ptr_deleted(s) :
 		    strcmp(s->ptr.sha1, s->top.rev.sha1) != 0 ||
 		    atol(s->ptr.revid) != s->top.rev.revid)
 			return 0;
 	}
 	return 1;
+}
+
+/*
+ * The agreement's generation, newer than every pointer's, and its wikis:
+ * each taking part with the revision it holds (0: the page is gone), each
+ * left out with why; then it is written to the job.
+ */
+static void
+agree_sides(struct page *pg, struct agreement *a)
+{
+	struct timespec now;
+	struct side *s;
+	size_t i;
+
+	strlcpy(a->title, pg->title, sizeof(a->title));
+	clock_gettime(CLOCK_REALTIME, &now);
+	a->gen = (long long)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+	if (a->gen <= pg->newest)
+		a->gen = pg->newest + 1;
+	for (i = 0; i < pg->n; i++) {
+		s = &pg->s[i];
+		if (s->kept)
+			continue;
+		if (s->out) {
+			strlcpy(a->left[a->nleft].wiki, s->w->name,
+			    sizeof(a->left[0].wiki));
+			a->left[a->nleft++].code = s->code;
+			if (*a->why == '\0')
+				snprintf(a->why, sizeof(a->why), "%s: %s",
+				    s->w->name, s->why);
+			continue;
+		}
+		strlcpy(a->w[a->n].wiki, s->w->name, sizeof(a->w[0].wiki));
+		if (a->deleted) {
+			a->w[a->n].pageid = s->hasptr ? s->ptr.pageid : 0;
+			a->w[a->n++].revid = 0;
+		} else {
+			a->w[a->n].pageid = s->top.pageid;
+			a->w[a->n++].revid = s->top.rev.revid;
+		}
+	}
+	if (agreement_write(pg->sp, pg->jobid, a) == -1)
+		die(EX_TEMPFAIL, "%s: recording the agreement", pg->jobid);
+}
+
+/*
+ * Every wiki taking part lacks the page, and one at least had it at the
+ * last agreement: the page's deletion is the agreement.  Its text before
+ * (the newest agreement's, in the store) is what a restore comes back to.
+ */
+static int
+agree_deleted(struct page *pg)
+{
+	struct agreement a;
+	const struct side *s, *had = NULL;
+	size_t i;
+
+	for (i = 0; i < pg->n; i++) {
+		s = &pg->s[i];
+		if (in(s) && s->hasptr && (had == NULL ||
+		    s->ptr.gen > had->ptr.gen))
+			had = s;
+	}
+	memset(&a, 0, sizeof(a));
+	if (had == NULL) {
+		/* never synced: nothing to agree on */
+		if (agreement_write(pg->sp, pg->jobid, &a) == -1)
+			die(EX_TEMPFAIL, "%s: recording progress", pg->jobid);
+		return 0;
+	}
+	a.deleted = 1;
+	strlcpy(a.sha1, had->ptr.sha1, sizeof(a.sha1));
+	agree_sides(pg, &a);
+	return 0;
 }
 
 /*
@@ -852,13 +1175,12 @@ agree(struct page *pg)
 	struct agreement a;
 	struct side *s = &pg->s[pg->origin];
 	struct stat sb;
-	struct timespec now;
 	char got[SHA1_HEX + 1] = "";
 	size_t i;
 	long was;
 	int rc;
 
-	for (i = 0; s->out && i < pg->n; i++)
+	for (i = 0; !in(s) && i < pg->n; i++)
 		s = &pg->s[i];
 	if (settled(pg)) {
 		/* the bases name these very revisions: nothing to verify */
@@ -867,6 +1189,8 @@ agree(struct page *pg)
 			die(EX_TEMPFAIL, "%s: recording progress", pg->jobid);
 		return 0;
 	}
+	if (s->top.missing)
+		return agree_deleted(pg);
 	was = s->top.rev.revid;
 	if (fstatat(pg->st->versions, s->top.rev.sha1, &sb, 0) == -1) {
 		if (pg->hasmeet && strcmp(pg->meet.sha1, s->top.rev.sha1) == 0 &&
@@ -892,42 +1216,28 @@ agree(struct page *pg)
 	}
 	memset(&a, 0, sizeof(a));
 	strlcpy(a.sha1, s->top.rev.sha1, sizeof(a.sha1));
-	strlcpy(a.title, pg->title, sizeof(a.title));
-	clock_gettime(CLOCK_REALTIME, &now);
-	a.gen = (long long)now.tv_sec * 1000000 + now.tv_nsec / 1000;
-	if (a.gen <= pg->newest)
-		a.gen = pg->newest + 1;
-	for (i = 0; i < pg->n; i++) {
-		s = &pg->s[i];
-		if (s->out) {
-			strlcpy(a.left[a.nleft].wiki, s->w->name,
-			    sizeof(a.left[0].wiki));
-			a.left[a.nleft++].code = s->code;
-			if (*a.why == '\0')
-				snprintf(a.why, sizeof(a.why), "%s: %s",
-				    s->w->name, s->why);
-			continue;
-		}
-		strlcpy(a.w[a.n].wiki, s->w->name, sizeof(a.w[0].wiki));
-		a.w[a.n].pageid = s->top.pageid;
-		a.w[a.n++].revid = s->top.rev.revid;
-	}
-	if (agreement_write(pg->sp, pg->jobid, &a) == -1)
-		die(EX_TEMPFAIL, "%s: recording the agreement", pg->jobid);
+	agree_sides(pg, &a);
 	return 0;
 }
 
-/* Do all wikis taking part hold one text? */
+/* Do all wikis taking part hold one text, or all lack the page? */
 static int
 all_same(const struct page *pg)
 {
 	const char *sha = NULL;
+	int missing = 0;
 	size_t i;
 
 	for (i = 0; i < pg->n; i++) {
-		if (pg->s[i].out)
+		if (!in(&pg->s[i]))
 			continue;
-		if (pg->s[i].top.missing)
+		if (pg->s[i].top.missing) {
+			if (sha != NULL)
+				return 0;
+			missing = 1;
+			continue;
+		}
+		if (missing)
 			return 0;
 		if (sha == NULL)
 			sha = pg->s[i].top.rev.sha1;
@@ -951,7 +1261,7 @@ round_once(struct page *pg)
 	for (pass = 0; pass < 2 && src == NULL; pass++)
 		for (k = 0; k < pg->n && src == NULL; k++) {
 			s = &pg->s[(pg->origin + k) % pg->n];
-			if (s->out || s->top.missing || changed(s) == pass)
+			if (!in(s) || s->top.missing || changed(s) == pass)
 				continue;
 			if ((r = source_for(pg, s)) < 0)
 				return r;
@@ -966,7 +1276,7 @@ round_once(struct page *pg)
 	src->base = pg->meet;
 	for (i = 0; i < pg->n; i++) {
 		s = &pg->s[i];
-		if (s == src || s->out || (!s->top.missing &&
+		if (s == src || !in(s) || (!s->top.missing &&
 		    strcmp(s->top.rev.sha1, src->top.rev.sha1) == 0))
 			continue;
 		if ((r = replay(pg, src, s, pg->set.first->history)) != 0)
@@ -1110,6 +1420,52 @@ report(const struct page *pg, FILE *out)
 	fputs(any ? "\n" : "nothing to push\n", out);
 }
 
+/*
+ * The page is missing on w, or in none of w's groups there, but w synced
+ * it (its store pointer says so, and not that the page was deleted there
+ * by agreement): the set of wikis is what another wiki that synced it and
+ * has it still makes of it, if w is in that set.  So the edit that takes
+ * a page out of its group's categories, or deletes it, reaches every
+ * wiki of the group; once none has it in the group, it is not synced.
+ */
+static int
+set_elsewhere(struct store *st, const struct wiki *w, const char *title,
+    struct syncset *set)
+{
+	const struct conf *c = ws_conf();
+	struct storeptr p;
+	struct mwpage pg;
+	struct mwerr e;
+	struct mw *m;
+	size_t i, k;
+	int found = 0;
+
+	if (store_get(st, w->name, title, &p) == -1 ||
+	    strcmp(p.revid, DELETED_REV) == 0)
+		return 0;
+	for (i = 0; i < c->nwikis && !found; i++) {
+		if (&c->wikis[i] == w ||
+		    store_get(st, c->wikis[i].name, title, &p) == -1 ||
+		    strcmp(p.revid, DELETED_REV) == 0)
+			continue;
+		memset(&pg, 0, sizeof(pg));
+		if ((m = mw_open(&c->wikis[i], &e)) == NULL ||
+		    mw_info(m, &title, 1, &pg, &e) == -1) {
+			ws_log(LOG_NOTICE, "%s: %s", c->wikis[i].name, e.msg);
+			mw_close(m);
+			continue;
+		}
+		if (!pg.missing && syncset_of(c, c->wikis[i].name, pg.title,
+		    pg.cats, pg.ncats, set) >= 2)
+			for (k = 0; k < set->n; k++)
+				if (set->wikis[k] == w)
+					found = 1;
+		mw_pages_free(&pg, 1);
+		mw_close(m);
+	}
+	return found;
+}
+
 int
 sync_page(struct spool *sp, struct store *st, const struct job *j,
     const struct wiki *w, const char *title, FILE *out)
@@ -1136,15 +1492,17 @@ sync_page(struct spool *sp, struct store *st, const struct job *j,
 	if ((m = mw_open(w, &e)) == NULL || mw_seen(m, title, &e) == -1 ||
 	    mw_info(m, &title, 1, &cur, &e) == -1)
 		diex(e.code, "%s: %s", w->name, e.msg);
-	if (cur.missing || cur.invalid) {
+	if (cur.invalid || (cur.missing && !set_elsewhere(st, w, cur.title,
+	    &pg.set))) {
 		fprintf(out, "%s: %s: no such page, nothing to push\n",
 		    w->name, title);
 		goto nothing;
 	}
 	/* from here on the page is called what the wiki calls it */
 	strlcpy(pg.title, cur.title, sizeof(pg.title));
-	if (syncset_of(ws_conf(), w->name, pg.title, cur.cats, cur.ncats,
-	    &pg.set) < 2) {
+	if (!cur.missing && syncset_of(ws_conf(), w->name, pg.title, cur.cats,
+	    cur.ncats, &pg.set) < 2 && !set_elsewhere(st, w, pg.title,
+	    &pg.set)) {
 		fprintf(out, "%s: %s: not in a synced group\n", w->name,
 		    pg.title);
 		goto nothing;
@@ -1172,6 +1530,10 @@ sync_page(struct spool *sp, struct store *st, const struct job *j,
 		 */
 		if ((r != 0 || !all_same(&pg)) && read_tops(&pg) == -1)
 			goto out;
+		if ((r = lifecycle(&pg)) == -1)
+			goto out;
+		if (r != 0)
+			continue;
 		if (all_same(&pg)) {
 			if ((r = agree(&pg)) == 0) {
 				report(&pg, out);
@@ -1191,6 +1553,7 @@ sync_page(struct spool *sp, struct store *st, const struct job *j,
 out:
 	for (i = 0; i < pg.n; i++) {
 		mw_pages_free(&pg.s[i].top, 1);
+		mw_log_free(&pg.s[i].log);
 		if (pg.s[i].mw != m)
 			mw_close(pg.s[i].mw);
 	}
@@ -1228,6 +1591,29 @@ title_same(const char *a, const char *b)
  * A job whose agreement left wikis out stays queued for them (75, or
  * the code of the permanent failure that left one out).
  */
+/* Does w lack the page, as a deletion agreed on says it does? */
+static int
+gone_from(const struct wiki *w, const char *title)
+{
+	struct mwpage pg;
+	struct mwerr e;
+	struct mw *m;
+	int gone = 0;
+
+	memset(&pg, 0, sizeof(pg));
+	if ((m = mw_open(w, &e)) == NULL || mw_info(m, &title, 1, &pg,
+	    &e) == -1)
+		ws_log(LOG_WARNING, "%s: %s", w->name, e.msg);
+	else if (!pg.missing)
+		ws_log(LOG_WARNING, "%s: %s: there again, page %ld", w->name,
+		    title, pg.pageid);
+	else
+		gone = 1;
+	mw_pages_free(&pg, 1);
+	mw_close(m);
+	return gone;
+}
+
 int
 sync_verify(struct store *st, const struct job *j, const struct wiki *origin)
 {
@@ -1261,6 +1647,11 @@ sync_verify(struct store *st, const struct job *j, const struct wiki *origin)
 		}
 		t = NULL;
 		memset(&rv, 0, sizeof(rv));
+		if (a.deleted) {
+			if (gone_from(w[i], a.title))
+				ok++;
+			continue;
+		}
 		if ((m = mw_open(w[i], &e)) == NULL ||
 		    mw_rev_info(m, a.w[i].revid, &rv, &t, &e) == -1)
 			ws_log(LOG_WARNING, "%s: %s", w[i]->name, e.msg);
@@ -1288,7 +1679,10 @@ sync_verify(struct store *st, const struct job *j, const struct wiki *origin)
 		if (w[i] == NULL || (store_get(st, w[i]->name, a.title, &p) == 0
 		    && p.gen >= a.gen))
 			continue;
-		snprintf(revid, sizeof(revid), "%ld", a.w[i].revid);
+		if (a.deleted)
+			strlcpy(revid, DELETED_REV, sizeof(revid));
+		else
+			snprintf(revid, sizeof(revid), "%ld", a.w[i].revid);
 		if (store_set(st, w[i]->name, a.title, a.sha1, revid, a.gen,
 		    a.w[i].pageid) == -1)
 			die(EX_TEMPFAIL, "store: %s %s", w[i]->name, a.title);

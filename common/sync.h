@@ -17,6 +17,8 @@
 #include "mw.h"
 
 #define SYNC_WIKIS	32	/* wikis one page is synced across, at most */
+#define DELETED_REV	"deleted"	/* a store pointer's revision when the
+					   agreement was the page's deletion */
 
 /*
  * The job's record of what every wiki taking part held when ws-push was
@@ -26,6 +28,9 @@ struct agreement {
 	char		 sha1[SHA1_HEX + 1];	/* "": nothing to verify */
 	long long	 gen;			/* newer than every base */
 	char		 title[512];		/* as the wikis name it */
+	int		 deleted;		/* the page is gone from every
+						   wiki in it (revid 0 each);
+						   sha1: its text before */
 	size_t		 n;
 	struct {
 		char	 wiki[33];

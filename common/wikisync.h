@@ -59,6 +59,7 @@ int	 ws_subcmd(int, char **, const struct subcmd *, size_t, const char *);
 /* Config: wikisync.conf(5). */
 enum history	{ HISTORY_REPLAY, HISTORY_LATEST };
 enum conflict	{ CONFLICT_WIKI, CONFLICT_MARKERS };
+enum deletions	{ DELETIONS_SYNC, DELETIONS_KEEP };
 
 struct wiki {
 	char		*name;
@@ -82,6 +83,7 @@ struct group {
 	enum history	 history;
 	enum conflict	 conflict;
 	int		 talknotes;	/* tell both editors of a conflict */
+	enum deletions	 deletions;
 	int		 line;
 	int		 onpage;	/* defined on the groups page */
 };

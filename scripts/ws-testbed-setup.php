@@ -2,8 +2,9 @@
 // ws-testbed-setup.php: gives one freshly installed test-bed wiki its accounts; run by ws-testbed
 // as `MW_CONFIG_FILE=... php ws-testbed-setup.php` with the names and passwords in the environment
 // (never in argv, where ps would show them).
-// Afterwards these hold: the editor (WS_EDITOR) exists with bot password WS_EDITOR_APP and password
-// WS_EDITOR_PASS; the sync user (WS_SYNC_USER) is in the bot group, has bot password WS_SYNC_APP with
+// Afterwards these hold: the editor (WS_EDITOR) exists, an administrator (sysop), with bot password
+// WS_EDITOR_APP and password WS_EDITOR_PASS; the sync user (WS_SYNC_USER) is in the bot and sysop
+// groups (it deletes and restores pages), has bot password WS_SYNC_APP with
 // WS_SYNC_PASS, the confirmed address WS_SYNC_ADDR, and the options enotifwatchlistpages and
 // enotifminoredits on. Any failure exits non-zero with one line on stderr.
 
@@ -71,12 +72,15 @@ class WsTestbedSetup extends Maintenance {
 
 		$editor = $this->makeUser( $this->env( 'WS_EDITOR' ), $rand() );
 		$this->botPassword( $editor, $this->env( 'WS_EDITOR_APP' ), $this->env( 'WS_EDITOR_PASS' ),
-			[ 'basic', 'editpage', 'createeditmovepage', 'editmywatchlist', 'viewmywatchlist' ] );
+			[ 'basic', 'editpage', 'createeditmovepage', 'delete', 'editmywatchlist',
+				'viewmywatchlist' ] );
+		$services->getUserGroupManager()->addUserToGroup( $editor, 'sysop' );
 
 		$sync = $this->makeUser( $this->env( 'WS_SYNC_USER' ), $rand() );
 		$services->getUserGroupManager()->addUserToGroup( $sync, 'bot' );
+		$services->getUserGroupManager()->addUserToGroup( $sync, 'sysop' );
 		$this->botPassword( $sync, $this->env( 'WS_SYNC_APP' ), $this->env( 'WS_SYNC_PASS' ),
-			[ 'basic', 'highvolume', 'editpage', 'createeditmovepage', 'editmywatchlist',
+			[ 'basic', 'highvolume', 'editpage', 'createeditmovepage', 'delete', 'editmywatchlist',
 				'viewmywatchlist', 'privateinfo' ] );
 		$sync->setEmail( $this->env( 'WS_SYNC_ADDR' ) );
 		// confirmEmail() does nothing while $wgEmailAuthentication is off: set the stamp itself.

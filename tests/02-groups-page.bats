@@ -65,6 +65,7 @@ check() { printf '%s' "$1" | ws-groups -f -; }
  | wikis = beta, alpha
  | pages = A, B
  | talk-notes = no
+ | deletions = keep
 }}'
 	assert_status 0
 	[ -z "$stderr" ]
@@ -74,13 +75,15 @@ categories = Docs, Manuals
 history = latest
 conflict = wiki
 talk-notes = yes
+deletions = sync
 
 [group more]
 wikis = beta, alpha
 pages = A, B
 history = replay
 conflict = wiki
-talk-notes = no" ]
+talk-notes = no
+deletions = keep" ]
 }
 
 @test "each wrong page is refused whole, with where and why, exit 65" {

@@ -22,39 +22,6 @@ teardown() {
 	[ -f "$BED/peerd.pid" ] || peerd_start
 }
 
-# synced TITLE TEXT: TITLE holds TEXT on all three wikis, bases moved;
-# the loop is stopped after
-synced() {
-	watch alpha "$1"
-	edit alpha "$1" "$2" >/dev/null
-	wait_for 3 has_text beta "$1" "$2"
-	wait_for 3 has_text gamma "$1" "$2"
-	wait_for 5 idle
-	peerd_stop
-}
-
-# jobof WIKI TITLE: the id of the queued job a mail from WIKI made
-jobof() {
-	ws-queue ls | awk -F'\t' -v w="$1" -v t="$2" \
-	    '$3 == w && $4 == t { print $2; exit }'
-}
-has_job() { [ -n "$(jobof "$1" "$2")" ]; }
-
-# base WIKI TITLE: "SHA1 REVID GEN", the pointer as the store keeps it
-base() {
-	local key
-	key=$(printf '%s' "$2" | md5sum | cut -d' ' -f1)
-	head -n 1 "$WIKISYNC_SPOOL/store/cur/$1/$key"
-}
-
-# drained: the loop ran every job left, and the three wikis agree
-drained() {
-	peerd_start
-	wait_for 10 idle
-	[ "$(bed_text alpha "$1")" = "$(bed_text beta "$1")" ]
-	[ "$(bed_text alpha "$1")" = "$(bed_text gamma "$1")" ]
-}
-
 @test "three wikis changed at once: one job leaves all three with one text holding every change" {
 	t="Three Changes"
 	synced "$t" $'top\nmiddle\nbottom\n[[Category:Synced]]'
@@ -192,21 +159,6 @@ drained() {
 	diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
 }
 
-# interpose WIKI REGEX CMD...: WIKI's API in the config through
-# interpose.py, which runs CMD before the first request matching REGEX
-interpose() {
-	local w=$1 var port
-	var=WS_$(printf '%s' "$1" | tr '[:lower:]' '[:upper:]')_PORT
-	python3 "$TOP/tests/interpose.py" "$BATS_TEST_TMPDIR/proxy" \
-	    "http://127.0.0.1:${!var}" "${@:2}" 2>"$BATS_TEST_TMPDIR/proxy.err" &
-	echo $! >"$BATS_TEST_TMPDIR/proxy.pid"
-	wait_for 5 test -s "$BATS_TEST_TMPDIR/proxy"
-	port=$(cat "$BATS_TEST_TMPDIR/proxy")
-	sed "/^\[wiki $w\]/,/^\[/ s|^api = .*|api = http://127.0.0.1:$port/api.php|" \
-	    "$WIKISYNC_CONF" >"$BATS_TEST_TMPDIR/proxied.conf"
-	export WIKISYNC_CONF=$BATS_TEST_TMPDIR/proxied.conf
-}
-
 # two_on_alpha TITLE: TITLE synced on all three, then two edits on alpha
 # (A1, then A2 below it) queued as a job
 two_on_alpha() {
@@ -214,11 +166,6 @@ two_on_alpha() {
 	edit alpha "$1" $'top\nmiddle\nbottom\nA1\n[[Category:Synced]]' "a1" >/dev/null
 	edit alpha "$1" $'top\nmiddle\nbottom\nA1\nA2\n[[Category:Synced]]' "a2" >/dev/null
 	wait_for 3 has_job alpha "$1"
-}
-
-unposed() {
-	[ ! -f "$BATS_TEST_TMPDIR/proxy.pid" ] || kill "$(cat "$BATS_TEST_TMPDIR/proxy.pid")"
-	bed_setup
 }
 
 @test "a replayed revision MediaWiki merged with an edit made meanwhile ends the replay; the edit reaches every wiki" {

@@ -1,0 +1,216 @@
+#!/usr/bin/env bats
+# A page's life on three wikis beyond its edits (wikisync(7),
+# Deletions): a page deleted on one wiki goes from the others, unless a
+# wiki edited it meanwhile: then the edit wins and the page is back
+# everywhere, nothing saved dropped; a restore is restored; the edit that
+# takes a page out of its group reaches the others, and later edits do
+# not.  Mail all the way, or ws-push by hand where the order of requests
+# is the test.
+
+load helper
+load bed
+load sync
+
+setup_file() { sync_setup_file 3; }
+teardown_file() { sync_teardown_file; }
+
+setup() {
+	common_setup
+	bed_setup
+}
+
+teardown() {
+	bed_teardown
+	[ -f "$BED/peerd.pid" ] || peerd_start
+}
+
+# deleted_by WIKI TITLE: "USER<TAB>REASON" of the page's newest deletion
+deleted_by() {
+	ws-testbed api "$BED" "$1" action=query list=logevents letype=delete \
+	    letitle="$2" lelimit=1 leprop='user|comment' |
+	python3 -c 'import json, sys
+e = json.load(sys.stdin)["query"]["logevents"]
+print("%s\t%s" % (e[0]["user"], e[0]["comment"]) if e else "")'
+}
+
+# delete_job WIKI TITLE REASON: the page deleted there; prints its job
+delete_job() {
+	ws-testbed delete "$BED" "$1" "$2" "$3"
+	wait_for 3 has_job "$1" "$2" || return 1
+	jobof "$1" "$2"
+}
+
+# delete_count WIKI TITLE: how many deletions the wiki's log has of it
+delete_count() {
+	ws-testbed api "$BED" "$1" action=query list=logevents letype=delete letitle="$2" |
+	    grep -o '"logid"' | wc -l
+}
+
+# held: how many jobs are held
+held() { ws-queue ls -a | awk -F'\t' '$1 == "held"' | wc -l; }
+
+@test "a page deleted on alpha goes from beta and gamma, the reason naming alpha's deletion" {
+	t="Doomed Page"
+	watch alpha "$t"
+	edit alpha "$t" "Spam, spam. [[Category:Synced]]" >/dev/null
+	wait_for 3 has_text beta "$t" "Spam, spam. [[Category:Synced]]"
+	wait_for 3 has_text gamma "$t" "Spam, spam. [[Category:Synced]]"
+	wait_for 5 idle
+	ws-testbed delete "$BED" alpha "$t" "spam"
+	wait_for 3 missing beta "$t"
+	wait_for 3 missing gamma "$t"
+	for w in beta gamma; do
+		[ "$(deleted_by "$w" "$t")" = "Peerd	deleted on alpha by Editor: spam" ]
+	done
+	wait_for 5 idle
+	[ "$(held)" -eq 0 ]
+	# every wiki's base is the deletion, with the text it had before
+	for w in alpha beta gamma; do
+		run base "$w" "$t"
+		[[ "$output" == "$(printf 'Spam, spam. [[Category:Synced]]' | sha1sum | cut -d' ' -f1) deleted "* ]]
+	done
+	missing alpha "$t"
+}
+
+@test "a page restored on alpha after a synced deletion is restored on beta and gamma, each with its own history" {
+	t="Doomed Page"
+	ws-testbed undelete "$BED" alpha "$t" "not spam after all"
+	wait_for 3 has_text beta "$t" "Spam, spam. [[Category:Synced]]"
+	wait_for 3 has_text gamma "$t" "Spam, spam. [[Category:Synced]]"
+	wait_for 5 idle
+	[ "$(held)" -eq 0 ]
+	for w in beta gamma; do
+		# the revision it had, restored: no new one written
+		run history "$w" "$t"
+		[ "${#lines[@]}" -eq 1 ]
+		[[ "${lines[0]}" == "Peerd	from alpha r"* ]]
+		run ws-testbed api "$BED" "$w" action=query list=logevents letype=delete \
+		    letitle="$t" lelimit=1 leprop='type|user'
+		[[ "$output" == *'"action":"restore"'*'"user":"Peerd"'* ]]
+	done
+}
+
+@test "deleted on alpha while edited on beta: the edit wins, every wiki has it, and alpha's deleter is told" {
+	t="Edited Away"
+	synced "$t" $'one\ntwo\n[[Category:Synced]]'
+	edit beta "$t" $'one\ntwo\nthree, on beta\n[[Category:Synced]]' "beta's line" >/dev/null
+	ws-testbed delete "$BED" alpha "$t" "not needed"
+	peerd_start
+	want=$'one\ntwo\nthree, on beta\n[[Category:Synced]]'
+	wait_for 5 has_text alpha "$t" "$want"
+	wait_for 3 has_text gamma "$t" "$want"
+	wait_for 5 idle
+	has_text beta "$t" "$want"
+	[ "$(held)" -eq 0 ]
+	run bed_text alpha "User talk:Editor"
+	[[ "$output" == *"== [[$t]] is back =="*"edited meanwhile on beta"* ]]
+}
+
+@test "an edit saved on beta as the sync user deletes the page there is restored, and wins" {
+	t="Deleted Unseen"
+	synced "$t" $'first\n[[Category:Synced]]'
+	job=$(delete_job alpha "$t" "old")
+	# beta's editor saves just before the sync user deletes the page there
+	interpose beta "^POST .*action=delete.*title=$t" \
+	    "ws-testbed edit '$BED' beta '$t' 'first
+second, saved as it went
+[[Category:Synced]]' 'saved as it went'"
+	run ws-push "$job"
+	grep -q "# ran: " "$BATS_TEST_TMPDIR/proxy.log"
+	unposed
+	want=$'first\nsecond, saved as it went\n[[Category:Synced]]'
+	has_text beta "$t" "$want"
+	drained "$t"
+	for w in alpha beta gamma; do
+		has_text "$w" "$t" "$want"
+	done
+	[ "$(held)" -eq 0 ]
+}
+
+@test "the deletion's job run again writes nothing: the page stays deleted everywhere" {
+	t="Gone Twice"
+	synced "$t" $'short-lived\n[[Category:Synced]]'
+	job=$(delete_job alpha "$t" "twice")
+	push_verify "$job"
+	for w in alpha beta gamma; do missing "$w" "$t"; done
+	n=$(delete_count beta "$t")
+	push_verify "$job"
+	[ "$(delete_count beta "$t")" -eq "$n" ]
+	for w in alpha beta gamma; do missing "$w" "$t"; done
+	ws-queue done "$job"
+}
+
+@test "the edit that takes a page out of the category reaches beta and gamma; the next edit stays on alpha" {
+	t="Leaving Page"
+	watch alpha "$t"
+	edit alpha "$t" $'in the group\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_text beta "$t" $'in the group\n[[Category:Synced]]'
+	wait_for 3 has_text gamma "$t" $'in the group\n[[Category:Synced]]'
+	wait_for 5 idle
+	edit alpha "$t" 'out of the group now' "leaves" >/dev/null
+	wait_for 3 has_text beta "$t" 'out of the group now'
+	wait_for 3 has_text gamma "$t" 'out of the group now'
+	wait_for 5 idle
+	edit alpha "$t" 'alpha only' "stays" >/dev/null
+	sleep 1
+	wait_for 5 idle
+	[ "$(held)" -eq 0 ]
+	has_text beta "$t" 'out of the group now'
+	has_text gamma "$t" 'out of the group now'
+}
+
+@test "put back in the category, the page syncs again from where it left" {
+	t="Leaving Page"
+	edit alpha "$t" $'back in\n[[Category:Synced]]' "back" >/dev/null
+	wait_for 3 has_text beta "$t" $'back in\n[[Category:Synced]]'
+	wait_for 3 has_text gamma "$t" $'back in\n[[Category:Synced]]'
+	wait_for 5 idle
+	for w in beta gamma; do
+		run history "$w" "$t"
+		[ "${#lines[@]}" -eq 4 ]
+		[[ "${lines[1]}" == "Peerd	from alpha r"*" by Editor: leaves	"* ]]
+		[[ "${lines[2]}" == "Peerd	from alpha r"*" by Editor: stays	"* ]]
+		[[ "${lines[3]}" == "Peerd	from alpha r"*" by Editor: back	"* ]]
+	done
+}
+
+@test "a deletion whose mail was lost is caught by ws-scan from the wiki's recent changes" {
+	t="Lost Deletion"
+	synced "$t" $'mail lost\n[[Category:Synced]]'
+	job=$(delete_job alpha "$t" "quietly")
+	# the mail lost: its job gone before anything ran it
+	ws-queue done "$job"
+	[ -z "$(jobof alpha "$t")" ]
+	run ws-scan
+	assert_status 0
+	has_job alpha "$t"
+	peerd_start
+	wait_for 3 missing beta "$t"
+	wait_for 3 missing gamma "$t"
+	wait_for 5 idle
+	# once the deletion is agreed on, a scan finds nothing more to do
+	run ws-scan -v
+	assert_status 0
+	[ -z "$(jobof alpha "$t")" ]
+}
+
+@test "with deletions = keep a page deleted on alpha stays on beta and gamma, which sync on without alpha" {
+	t="Kept Elsewhere"
+	synced "$t" $'keep me\n[[Category:Synced]]'
+	job=$(delete_job alpha "$t" "only here")
+	sed '/^\[group /a deletions = keep' "$WIKISYNC_CONF" >"$BATS_TEST_TMPDIR/keep.conf"
+	export WIKISYNC_CONF=$BATS_TEST_TMPDIR/keep.conf
+	push_verify "$job"
+	ws-queue done "$job"
+	has_text beta "$t" $'keep me\n[[Category:Synced]]'
+	has_text gamma "$t" $'keep me\n[[Category:Synced]]'
+	missing alpha "$t"
+	edit beta "$t" $'keep me\nand me, on beta\n[[Category:Synced]]' "beta goes on" >/dev/null
+	wait_for 3 has_job beta "$t"
+	job=$(jobof beta "$t")
+	push_verify "$job"
+	ws-queue done "$job"
+	has_text gamma "$t" $'keep me\nand me, on beta\n[[Category:Synced]]'
+	missing alpha "$t"
+	bed_setup
+}
