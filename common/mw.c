@@ -1614,29 +1614,23 @@ refused(struct mwerr *e, const char *what, const char *right)
 	    right, was);
 }
 
-/*
- * Delete a page, with a reason.  A page already gone is deleted: 0, and
- * *gone set to 1 (else 0).
- */
+/* Delete a page, with a reason; a page already gone is deleted. */
 int
-mw_delete(struct mw *m, const char *title, const char *reason, int *gone,
+mw_delete(struct mw *m, const char *title, const char *reason,
     struct mwerr *e)
 {
 	struct req r = { 0 };
 	json_t *root;
 	int ok;
 
-	*gone = 0;
 	req_set(&r, "action", "delete");
 	req_set(&r, "title", title);
 	req_set(&r, "reason", reason);
 	root = call(m, &r, C_CSRF, e);
 	req_free(&r);
 	if (root == NULL) {
-		if (strcmp(e->api, "missingtitle") == 0) {
-			*gone = 1;
+		if (strcmp(e->api, "missingtitle") == 0)
 			return 0;
-		}
 		return refused(e, "delete", "delete");
 	}
 	ok = json_is_object(json_object_get(root, "delete"));
@@ -1699,8 +1693,8 @@ mw_deleted_newest(struct mw *m, const char *title, long *revid,
 }
 
 /*
- * The newest entry of one log type for a page: who, when, why (each
- * malloc'd, "" when hidden or when there is none; *action "" then too).
+ * The newest entry of one log type for a page: its action, who and why
+ * (malloc'd; each "" when hidden or when there is none).
  */
 int
 mw_log_last(struct mw *m, const char *title, const char *type,
@@ -1715,7 +1709,7 @@ mw_log_last(struct mw *m, const char *title, const char *type,
 	req_set(&r, "list", "logevents");
 	req_set(&r, "letype", type);
 	req_set(&r, "letitle", title);
-	req_set(&r, "leprop", "user|comment|timestamp|type|ids");
+	req_set(&r, "leprop", "user|comment|type");
 	req_set(&r, "lelimit", "1");
 	root = call(m, &r, 0, e);
 	req_free(&r);
@@ -1725,8 +1719,6 @@ mw_log_last(struct mw *m, const char *title, const char *type,
 	l->user = xstrdup((v = jstr(j, "user")) ? v : "");
 	l->comment = xstrdup((v = jstr(j, "comment")) ? v : "");
 	jcpy(l->action, sizeof(l->action), j, "action");
-	jcpy(l->timestamp, sizeof(l->timestamp), j, "timestamp");
-	l->logid = jlong(j, "logid");
 	json_decref(root);
 	return 0;
 }

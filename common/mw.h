@@ -92,9 +92,7 @@ struct mwchange {
 struct mwlog {
 	char		*user;
 	char		*comment;
-	char		 action[32];
-	char		 timestamp[MW_TSLEN];
-	long		 logid;		/* 0: no entry */
+	char		 action[32];	/* "": no entry */
 };
 struct mwuser {
 	char		*name;
@@ -168,8 +166,7 @@ void	 mw_edit_on(struct mwedit *, const struct mwpage *);
 int	 mw_seen(struct mw *, const char *, struct mwerr *);
 int	 mw_watch(struct mw *, const char **, size_t, struct mwerr *);
 
-int	 mw_delete(struct mw *, const char *, const char *, int *,
-	    struct mwerr *);
+int	 mw_delete(struct mw *, const char *, const char *, struct mwerr *);
 int	 mw_undelete(struct mw *, const char *, const char *, long *,
 	    struct mwerr *);
 int	 mw_deleted_newest(struct mw *, const char *, long *, char [41],

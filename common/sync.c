@@ -78,7 +78,6 @@ struct side {
 					   after this one */
 	size_t			 revs;	/* revisions this job gave it */
 	int			 merged;	/* 1 merged, 2 with conflicts */
-	int			 deleted;	/* this job deleted the page */
 	int			 kept;	/* deleted here, kept on the others
 					   (deletions = keep): not synced */
 	int			 noted;	/* its deleter told the page stays */
@@ -995,7 +994,7 @@ lifecycle(struct page *pg)
 	struct side *s, *del = NULL, *ed = NULL, *back = NULL;
 	char why[300];
 	size_t i;
-	int rc, here = 0, dummy;
+	int rc, here = 0;
 	struct mwerr e;
 
 	for (i = 0; i < pg->n; i++) {
@@ -1060,9 +1059,8 @@ lifecycle(struct page *pg)
 		s = &pg->s[i];
 		if (!in(s) || s->top.missing)
 			continue;
-		if (mw_delete(s->mw, pg->title, why, &dummy, &e) == -1)
+		if (mw_delete(s->mw, pg->title, why, &e) == -1)
 			return leave_out(pg, s, &e);
-		s->deleted = 1;
 		ws_log(LOG_INFO, "%s: %s: deleted (%s)", s->w->name,
 		    pg->title, why);
 	}
