@@ -46,9 +46,6 @@ delete_count() {
 	    grep -o '"logid"' | wc -l
 }
 
-# held: how many jobs are held
-held() { ws-queue ls -a | awk -F'\t' '$1 == "held"' | wc -l; }
-
 @test "a page deleted on alpha goes from beta and gamma, the reason naming alpha's deletion" {
 	t="Doomed Page"
 	watch alpha "$t"
