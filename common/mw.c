@@ -1602,7 +1602,8 @@ mw_watch(struct mw *m, const char **titles, size_t n, struct mwerr *e)
  * (its group's right, and the bot password grant that carries it).
  */
 static int
-refused(struct mwerr *e, const char *what, const char *right)
+refused(struct mwerr *e, const char *what, const char *right,
+    const char *grant)
 {
 	char was[MW_ERRLEN];
 
@@ -1610,8 +1611,8 @@ refused(struct mwerr *e, const char *what, const char *right)
 		return -1;
 	strlcpy(was, e->msg, sizeof(was));
 	return fail(e, 0, EX_NOPERM, "%s refused: the sync account needs the "
-	    "%s right and the bot password grant \"delete\" (%s)", what,
-	    right, was);
+	    "%s right and the bot password grant \"%s\" (%s)", what,
+	    right, grant, was);
 }
 
 /* Delete a page, with a reason; a page already gone is deleted. */
@@ -1631,7 +1632,7 @@ mw_delete(struct mw *m, const char *title, const char *reason,
 	if (root == NULL) {
 		if (strcmp(e->api, "missingtitle") == 0)
 			return 0;
-		return refused(e, "delete", "delete");
+		return refused(e, "delete", "delete", "delete");
 	}
 	ok = json_is_object(json_object_get(root, "delete"));
 	json_decref(root);
@@ -1655,13 +1656,48 @@ mw_undelete(struct mw *m, const char *title, const char *reason, long *n,
 	root = call(m, &r, C_CSRF, e);
 	req_free(&r);
 	if (root == NULL)
-		return refused(e, "undelete", "undelete");
+		return refused(e, "undelete", "undelete", "delete");
 	if ((u = json_object_get(root, "undelete")) == NULL) {
 		json_decref(root);
 		return fail(e, 0, EX_PROTOCOL, "no undelete in the reply");
 	}
 	*n = jlong(u, "revisions");
 	json_decref(root);
+	return 0;
+}
+
+/*
+ * Move a page, its talk page with it, leaving a redirect unless noredir;
+ * a page already at `to` is refused, never overwritten (EX_DATAERR, API
+ * code articleexists).
+ */
+int
+mw_move(struct mw *m, const char *from, const char *to, const char *reason,
+    int noredir, struct mwerr *e)
+{
+	struct req r = { 0 };
+	json_t *root;
+	int ok;
+
+	req_set(&r, "action", "move");
+	req_set(&r, "from", from);
+	req_set(&r, "to", to);
+	req_set(&r, "reason", reason);
+	req_set(&r, "movetalk", "1");
+	if (noredir)
+		req_set(&r, "noredirect", "1");
+	root = call(m, &r, C_CSRF, e);
+	req_free(&r);
+	if (root == NULL) {
+		if (e->code == EX_NOPERM)
+			return refused(e, "move", noredir ? "move and "
+			    "suppressredirect" : "move", "createeditmovepage");
+		return -1;
+	}
+	ok = json_is_object(json_object_get(root, "move"));
+	json_decref(root);
+	if (!ok)
+		return fail(e, 0, EX_PROTOCOL, "no move in the reply");
 	return 0;
 }
 
@@ -1683,7 +1719,8 @@ mw_deleted_newest(struct mw *m, const char *title, long *revid,
 	root = call(m, &r, 0, e);
 	req_free(&r);
 	if (root == NULL)
-		return refused(e, "reading deleted revisions", "deletedhistory");
+		return refused(e, "reading deleted revisions",
+		    "deletedhistory", "delete");
 	page = json_array_get(jget(root, "query", "pages", NULL), 0);
 	rv = json_array_get(json_object_get(page, "deletedrevisions"), 0);
 	*revid = jlong(rv, "revid");
@@ -1694,7 +1731,8 @@ mw_deleted_newest(struct mw *m, const char *title, long *revid,
 
 /*
  * The newest entry of one log type for a page: its action, who and why
- * (malloc'd; each "" when hidden or when there is none).
+ * (malloc'd; each "" when hidden or when there is none); of a move, where
+ * to and whether it left a redirect.
  */
 int
 mw_log_last(struct mw *m, const char *title, const char *type,
@@ -1709,7 +1747,7 @@ mw_log_last(struct mw *m, const char *title, const char *type,
 	req_set(&r, "list", "logevents");
 	req_set(&r, "letype", type);
 	req_set(&r, "letitle", title);
-	req_set(&r, "leprop", "user|comment|type");
+	req_set(&r, "leprop", "user|comment|type|details");
 	req_set(&r, "lelimit", "1");
 	root = call(m, &r, 0, e);
 	req_free(&r);
@@ -1719,6 +1757,9 @@ mw_log_last(struct mw *m, const char *title, const char *type,
 	l->user = xstrdup((v = jstr(j, "user")) ? v : "");
 	l->comment = xstrdup((v = jstr(j, "comment")) ? v : "");
 	jcpy(l->action, sizeof(l->action), j, "action");
+	l->target = xstrdup((v = jstr(jget(j, "params", NULL),
+	    "target_title")) ? v : "");
+	l->noredir = jbool(jget(j, "params", NULL), "suppressredirect");
 	json_decref(root);
 	return 0;
 }
@@ -1728,6 +1769,7 @@ mw_log_free(struct mwlog *l)
 {
 	free(l->user);
 	free(l->comment);
+	free(l->target);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -1798,9 +1840,10 @@ add_change(json_t *j, void *arg)
 	struct mwchange *c;
 	const char *lt = jstr(j, "logtype");
 
-	/* of the log, only deletions and restores */
+	/* of the log, only deletions, restores and moves */
 	if (strcmp(jstr(j, "type") ? jstr(j, "type") : "", "log") == 0 &&
-	    (lt == NULL || strcmp(lt, "delete") != 0 || jstr(j, "title") == NULL))
+	    (lt == NULL || (strcmp(lt, "delete") != 0 &&
+	    strcmp(lt, "move") != 0) || jstr(j, "title") == NULL))
 		return;
 	cs->v = grow(cs->v, cs->n, &cs->cap, sizeof(*cs->v));
 	c = &cs->v[cs->n++];
@@ -1833,8 +1876,9 @@ drop_changes(void *arg)
 /*
  * Edits and page creations at or after since (a MediaWiki timestamp),
  * oldest first, bot edits included; with MW_CH_NOTSELF, none of the sync
- * user's; with MW_CH_DELETIONS, deletions and restores too (type "log",
- * logaction "delete" or "restore", no revision).
+ * user's; with MW_CH_DELETIONS, deletions, restores and moves too (type
+ * "log", logaction "delete", "restore", "move" or "move_redir", no
+ * revision; a move under the title moved from).
  */
 int
 mw_changes(struct mw *m, const char *since, int flags, struct mwchange **v,

@@ -76,7 +76,7 @@ struct mwchange {
 	char		*title;
 	char		*user;
 	char		 type[8];	/* edit, new or log */
-	char		 logaction[16];	/* log: delete or restore */
+	char		 logaction[16];	/* log: delete, restore, move... */
 	char		 timestamp[MW_TSLEN];
 	char		 sha1[41];
 	long		 pageid;
@@ -93,6 +93,8 @@ struct mwlog {
 	char		*user;
 	char		*comment;
 	char		 action[32];	/* "": no entry */
+	char		*target;	/* a move's: the title moved to */
+	int		 noredir;	/* a move's: no redirect left */
 };
 struct mwuser {
 	char		*name;
@@ -169,6 +171,8 @@ int	 mw_watch(struct mw *, const char **, size_t, struct mwerr *);
 int	 mw_delete(struct mw *, const char *, const char *, struct mwerr *);
 int	 mw_undelete(struct mw *, const char *, const char *, long *,
 	    struct mwerr *);
+int	 mw_move(struct mw *, const char *, const char *, const char *, int,
+	    struct mwerr *);
 int	 mw_deleted_newest(struct mw *, const char *, long *, char [41],
 	    struct mwerr *);
 int	 mw_log_last(struct mw *, const char *, const char *, struct mwlog *,
@@ -178,7 +182,7 @@ int	 mw_members(struct mw *, const char *, struct mwtitle **, size_t *,
 	    struct mwerr *);
 void	 mw_titles_free(struct mwtitle *, size_t);
 #define MW_CH_NOTSELF	0x01	/* mw_changes: none of the sync user's */
-#define MW_CH_DELETIONS	0x02	/* and deletions and restores */
+#define MW_CH_DELETIONS	0x02	/* and deletions, restores and moves */
 int	 mw_changes(struct mw *, const char *, int, struct mwchange **,
 	    size_t *, struct mwerr *);
 void	 mw_changes_free(struct mwchange *, size_t);
