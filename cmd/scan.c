@@ -388,12 +388,13 @@ bad:
 }
 
 /*
- * A page deleted since the scan time, its mail maybe lost, that the store
- * knows as synced on w (not as deleted) gets a job, which finds what
- * became of it; a page restored is checked like one changed.
+ * A page deleted or moved away since the scan time, its mail maybe lost,
+ * that the store knows as synced on w (not as deleted or moved) gets a
+ * job under the title it had, which finds what became of it; a page
+ * restored is checked like one changed.
  */
 static void
-deletion(const struct wiki *w, const struct mwchange *c, struct items *it)
+lifecycle(const struct wiki *w, const struct mwchange *c, struct items *it)
 {
 	struct storeptr ptr;
 	size_t g;
@@ -402,9 +403,11 @@ deletion(const struct wiki *w, const struct mwchange *c, struct items *it)
 		items_add(it, c->title, -1);
 		return;
 	}
-	if (strcmp(c->logaction, "delete") != 0 ||
+	if ((strcmp(c->logaction, "delete") != 0 &&
+	    strncmp(c->logaction, "move", 4) != 0) ||
 	    store_get(&st, w->name, c->title, &ptr) == -1 ||
-	    strcmp(ptr.revid, DELETED_REV) == 0)
+	    strcmp(ptr.revid, DELETED_REV) == 0 ||
+	    strcmp(ptr.revid, MOVED_REV) == 0)
 		return;
 	for (g = 0; g < conf->ngroups; g++)
 		if (chosen[g] && in_list(conf->groups[g].wikis,
@@ -449,7 +452,7 @@ scan_wiki(const struct wiki *w, int dir, const char *since)
 	for (i = n; i > 0; i--) {
 		if (strcmp(ch[i - 1].type, "log") == 0) {
 			if (strset_add(&seen, ch[i - 1].title))
-				deletion(w, &ch[i - 1], &it);
+				lifecycle(w, &ch[i - 1], &it);
 			continue;
 		}
 		if (ch[i - 1].revid <= last)

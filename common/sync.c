@@ -84,6 +84,7 @@ struct side {
 	int			 undeleted;	/* this job restored it here */
 	int			 haslog;	/* log below read */
 	struct mwlog		 log;	/* the page's newest deletion here */
+	int			 move;	/* follow_move: 1 to move, 2 moved */
 };
 
 struct page {
@@ -101,11 +102,16 @@ struct page {
 	char			**pool;		/* texts the job holds */
 	size_t			 npool;
 	int			 worst;
+	FILE			*out;		/* what was done, for the caller */
+	char			 to[512];	/* RENAMED: where the page went */
 };
 
 #define MOVED	(-2)	/* a wiki changed meanwhile, or went: read again */
 #define MERGED	(-3)	/* saved, merged by MediaWiki with an edit made
 			   meanwhile: read again */
+#define RENAMED	(-4)	/* the page moved, and every wiki followed: the
+			   job goes on under its new title, pg->to */
+#define MOVES_MAX	3	/* moves one job follows, at most */
 
 /* --- small things ---------------------------------------------------- */
 
@@ -256,7 +262,7 @@ read_bases(struct page *pg)
 		memset(&s->base, 0, sizeof(s->base));
 		s->base.rank = -1;
 		s->hasptr = store_get(pg->st, s->w->name, pg->title,
-		    &s->ptr) == 0;
+		    &s->ptr) == 0 && strcmp(s->ptr.revid, MOVED_REV) != 0;
 		if (!s->hasptr)
 			continue;
 		strlcpy(s->base.sha1, s->ptr.sha1, sizeof(s->base.sha1));
@@ -863,6 +869,212 @@ merge_all(struct page *pg, const struct group *g)
 	return rc == MERGED ? MOVED : rc;
 }
 
+/* --- moves ----------------------------------------------------------- */
+
+/*
+ * Was the page s synced under this title moved away on s, and to where?
+ * It was when s lacks the title or holds another page there (the redirect
+ * a move leaves), and the title's newest move on s, followed through at
+ * most MOVES_MAX moves, ends at the page id s's base was agreed on.
+ * 1 moved (to, as s names it; *noredir; lg: the first move's entry),
+ * 0 not, MOVED when s did not answer (left out).
+ */
+static int
+moved_on(struct page *pg, struct side *s, char *to, size_t len, int *noredir,
+    struct mwlog *lg)
+{
+	struct mwlog l;
+	struct mwpage tp;
+	struct mwerr e;
+	const char *t = pg->title;
+	char at[512];
+	int hop;
+
+	if (!in(s) || !s->hasptr || ptr_deleted(s) || s->ptr.pageid == 0 ||
+	    (!s->top.missing && s->top.pageid == s->ptr.pageid))
+		return 0;
+	strlcpy(at, t, sizeof(at));
+	for (hop = 0; hop < MOVES_MAX; hop++) {
+		t = at;
+		if (mw_log_last(s->mw, t, "move", &l, &e) == -1)
+			return leave_out(pg, s, &e);
+		if (strncmp(l.action, "move", 4) != 0 || *l.target == '\0') {
+			mw_log_free(&l);
+			return 0;
+		}
+		if (hop == 0) {
+			*noredir = l.noredir;
+			*lg = l;	/* the caller frees it */
+		}
+		t = l.target;
+		memset(&tp, 0, sizeof(tp));
+		if (mw_info(s->mw, &t, 1, &tp, &e) == -1) {
+			if (hop != 0)
+				mw_log_free(&l);
+			return leave_out(pg, s, &e);
+		}
+		strlcpy(at, tp.title, sizeof(at));
+		if (hop != 0)
+			mw_log_free(&l);
+		if (!tp.missing && tp.pageid == s->ptr.pageid) {
+			strlcpy(to, tp.title, len);
+			mw_pages_free(&tp, 1);
+			return 1;
+		}
+		mw_pages_free(&tp, 1);
+	}
+	return 0;
+}
+
+/* "moved on alpha by Editor: reason", or the sync user's own reason. */
+static void
+move_reason(char *buf, size_t len, const struct side *s,
+    const struct mwlog *l)
+{
+	if (sync_user(s->w, l->user))
+		snprintf(buf, len, "%s", l->comment);
+	else
+		snprintf(buf, len, "moved on %s by %s%s%s", s->w->name,
+		    *l->user ? l->user : "someone", *l->comment ? ": " : "",
+		    l->comment);
+	cut(buf, 250);
+}
+
+/*
+ * s's base follows its page from pg->title to `to`: the pointer is
+ * copied there (unless one of the same page, as new, is there already),
+ * then the old title's says "moved", which no job takes for a base.
+ */
+static void
+rekey(struct page *pg, struct side *s, const char *to)
+{
+	struct storeptr p;
+
+	if (!(store_get(pg->st, s->w->name, to, &p) == 0 &&
+	    p.pageid == s->ptr.pageid && p.gen >= s->ptr.gen &&
+	    strcmp(p.revid, MOVED_REV) != 0) &&
+	    store_set(pg->st, s->w->name, to, s->ptr.sha1, s->ptr.revid,
+	    s->ptr.gen, s->ptr.pageid) == -1)
+		die(EX_TEMPFAIL, "store: %s %s", s->w->name, to);
+	if (store_set(pg->st, s->w->name, pg->title, s->ptr.sha1, MOVED_REV,
+	    s->ptr.gen, s->ptr.pageid) == -1)
+		die(EX_TEMPFAIL, "store: %s %s", s->w->name, pg->title);
+}
+
+/*
+ * The page moved on mv from pg->title to `to`.  Every other wiki taking
+ * part that holds, under the old title, the page it synced (its base's
+ * page id) moves it there too, with its talk page, leaving a redirect
+ * where mv left one; a wiki where it is at `to` already moved it.  A
+ * page of another id at `to` is never moved over: the job stops, to be
+ * held (65), before any wiki moves.  A wiki where the page went otherwise
+ * meanwhile (deleted, moved elsewhere) moves nothing: the rounds under
+ * the new title make the page there, so nothing saved is lost.  Then
+ * every base follows, mv's last and only when every wiki with a base
+ * under the old title answered: until then mv's old pointer is what
+ * finds the move again.  RENAMED (pg->to set), MOVED, or -1.
+ */
+static int
+follow_move(struct page *pg, struct side *mv, const char *to, int noredir,
+    const struct mwlog *lg)
+{
+	struct mwpage tp;
+	struct mwerr e;
+	struct side *s;
+	const char *t = to;
+	char why[300];
+	size_t i, n = 0;
+	int all = 1;
+
+	ws_log(LOG_INFO, "%s: %s: moved to %s there%s", mv->w->name,
+	    pg->title, to, noredir ? ", no redirect left" : "");
+	for (i = 0; i < pg->n; i++) {
+		s = &pg->s[i];
+		s->move = 0;
+		if (s == mv || !s->hasptr || ptr_deleted(s))
+			continue;
+		if (!in(s)) {
+			all = 0;
+			continue;
+		}
+		memset(&tp, 0, sizeof(tp));
+		if (mw_info(s->mw, &t, 1, &tp, &e) == -1)
+			return leave_out(pg, s, &e);
+		if (!tp.missing && tp.pageid == s->ptr.pageid)
+			s->move = 2;		/* there already */
+		else if (s->top.missing || s->top.pageid != s->ptr.pageid)
+			ws_log(LOG_NOTICE, "%s: %s: gone from there meanwhile: "
+			    "made at %s", s->w->name, pg->title, to);
+		else if (!tp.missing && !tp.redirect) {
+			ws_log(LOG_ERR, "%s: %s: not moved to %s as on %s: "
+			    "%s has another page there; move or delete one, "
+			    "then release the job", s->w->name, pg->title, to,
+			    mv->w->name, s->w->name);
+			mw_pages_free(&tp, 1);
+			pg->worst = EX_DATAERR;
+			return -1;
+		} else
+			s->move = 1;
+		mw_pages_free(&tp, 1);
+	}
+	move_reason(why, sizeof(why), mv, lg);
+	for (i = 0; i < pg->n; i++) {
+		s = &pg->s[i];
+		if (s->move != 1)
+			continue;
+		if (mw_move(s->mw, pg->title, to, why, noredir, &e) == -1) {
+			if (strcmp(e.api, "articleexists") == 0 ||
+			    strcmp(e.api, "redirectexists") == 0) {
+				ws_log(LOG_ERR, "%s: %s: not moved to %s as on "
+				    "%s: %s has another page there; move or "
+				    "delete one, then release the job",
+				    s->w->name, pg->title, to, mv->w->name,
+				    s->w->name);
+				pg->worst = EX_DATAERR;
+				return -1;
+			}
+			return leave_out(pg, s, &e);
+		}
+		ws_log(LOG_INFO, "%s: %s: moved to %s (%s)", s->w->name,
+		    pg->title, to, why);
+		fprintf(pg->out, "%s%s", n++ ? ", " : "moved on ",
+		    s->w->name);
+	}
+	if (n)
+		fprintf(pg->out, " to %s as on %s; ", to, mv->w->name);
+	for (i = 0; i < pg->n; i++)
+		if (pg->s[i].move)
+			rekey(pg, &pg->s[i], to);
+	if (all)
+		rekey(pg, mv, to);
+	strlcpy(pg->to, to, sizeof(pg->to));
+	return RENAMED;
+}
+
+/*
+ * Moves, before anything else a round does: the first wiki where the
+ * page moved away is followed (RENAMED); 0 when it moved nowhere.
+ */
+static int
+moves(struct page *pg)
+{
+	struct mwlog lg;
+	char to[512];
+	size_t i;
+	int r, noredir = 0;
+
+	for (i = 0; i < pg->n; i++) {
+		memset(&lg, 0, sizeof(lg));
+		r = moved_on(pg, &pg->s[i], to, sizeof(to), &noredir, &lg);
+		if (r == 1)
+			r = follow_move(pg, &pg->s[i], to, noredir, &lg);
+		mw_log_free(&lg);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
 /* --- deletions and restores --------------------------------------- */
 
 /* The newest deletion of the page on s, from its log (read once). */
@@ -973,7 +1185,8 @@ deletion_note(struct page *pg, struct side *s, const struct side *ed)
 }
 
 /*
- * Deletions and restores, before a round writes any text.  A wiki where
+ * Moves (moves(), above), then deletions and restores, before a round
+ * writes any text.  A wiki where
  * the page was deleted since its last agreement (gone), or where it is
  * missing after an agreement that was its deletion, asks for the page's
  * deletion.  With deletions = sync, when no wiki taking part changed the
@@ -985,7 +1198,7 @@ deletion_note(struct page *pg, struct side *s, const struct side *ed)
  * and is not synced while it lacks the page.  A wiki where the page is
  * back with the page id it had before an agreed deletion (restored) has
  * every other wiki restore its own history first.
- * 0 to go on, MOVED to read again, -1 to stop.
+ * 0 to go on, MOVED to read again, RENAMED, -1 to stop.
  */
 static int
 lifecycle(struct page *pg)
@@ -997,9 +1210,12 @@ lifecycle(struct page *pg)
 	int rc, here = 0;
 	struct mwerr e;
 
+	for (i = 0; i < pg->n; i++)
+		pg->s[i].kept = 0;
+	if ((rc = moves(pg)) != 0)
+		return rc;
 	for (i = 0; i < pg->n; i++) {
 		s = &pg->s[i];
-		s->kept = 0;
 		if (s->out)
 			continue;
 		if (gone(s)) {
@@ -1439,12 +1655,13 @@ set_elsewhere(struct store *st, const struct wiki *w, const char *title,
 	int found = 0;
 
 	if (store_get(st, w->name, title, &p) == -1 ||
-	    strcmp(p.revid, DELETED_REV) == 0)
+	    strcmp(p.revid, DELETED_REV) == 0 || strcmp(p.revid, MOVED_REV) == 0)
 		return 0;
 	for (i = 0; i < c->nwikis && !found; i++) {
 		if (&c->wikis[i] == w ||
 		    store_get(st, c->wikis[i].name, title, &p) == -1 ||
-		    strcmp(p.revid, DELETED_REV) == 0)
+		    strcmp(p.revid, DELETED_REV) == 0 ||
+		    strcmp(p.revid, MOVED_REV) == 0)
 			continue;
 		memset(&pg, 0, sizeof(pg));
 		if ((m = mw_open(&c->wikis[i], &e)) == NULL ||
@@ -1464,9 +1681,11 @@ set_elsewhere(struct store *st, const struct wiki *w, const char *title,
 	return found;
 }
 
-int
-sync_page(struct spool *sp, struct store *st, const struct job *j,
-    const struct wiki *w, const char *title, FILE *out)
+/* The job under one title: an exit code, or RENAMED (to: the new one). */
+static int
+sync_title(struct spool *sp, struct store *st, const struct job *j,
+    const struct wiki *w, const char *title, char *to, size_t tolen,
+    FILE *out)
 {
 	struct page pg;
 	struct mwpage cur;
@@ -1484,6 +1703,7 @@ sync_page(struct spool *sp, struct store *st, const struct job *j,
 	pg.sp = sp;
 	pg.st = st;
 	pg.jobid = j->id;
+	pg.out = out;
 	/* seen before read: an edit made from now on mails again */
 	gettimeofday(&tv, NULL);
 	seen_at = (long long)tv.tv_sec * 1000000 + tv.tv_usec;
@@ -1530,6 +1750,11 @@ sync_page(struct spool *sp, struct store *st, const struct job *j,
 			goto out;
 		if ((r = lifecycle(&pg)) == -1)
 			goto out;
+		if (r == RENAMED) {
+			strlcpy(to, pg.to, tolen);
+			pg.worst = RENAMED;
+			goto out;
+		}
 		if (r != 0)
 			continue;
 		if (all_same(&pg)) {
@@ -1566,6 +1791,30 @@ nothing:
 	if (agreement_write(sp, j->id, &none) == -1)
 		die(EX_TEMPFAIL, "%s: recording progress", j->id);
 	return 0;
+}
+
+/*
+ * ws-push: the job's page made the same everywhere, following it through
+ * the moves made of it (MOVES_MAX at most: a page moved back and forth
+ * on two wikis at once waits for a later try).
+ */
+int
+sync_page(struct spool *sp, struct store *st, const struct job *j,
+    const struct wiki *w, const char *title, FILE *out)
+{
+	char at[2][512];
+	int hop, rc;
+
+	for (hop = 0; hop <= MOVES_MAX; hop++) {
+		rc = sync_title(sp, st, j, w, title, at[hop % 2],
+		    sizeof(at[0]), out);
+		if (rc != RENAMED)
+			return rc;
+		title = at[hop % 2];
+	}
+	ws_log(LOG_NOTICE, "%s: moved %d times in one job: later", title,
+	    MOVES_MAX + 1);
+	return EX_TEMPFAIL;
 }
 
 /* --- verify ------------------------------------------------------------ */

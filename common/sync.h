@@ -17,6 +17,8 @@
 #include "mw.h"
 
 #define SYNC_WIKIS	32	/* wikis one page is synced across, at most */
+#define MOVED_REV	"moved"		/* ... when the page went to another
+					   title: not a base */
 #define DELETED_REV	"deleted"	/* a store pointer's revision when the
 					   agreement was the page's deletion */
 

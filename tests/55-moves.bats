@@ -1,0 +1,190 @@
+#!/usr/bin/env bats
+# Moves on three wikis (wikisync(7), Moves): a page moved on one wiki is
+# moved on the others, leaving a redirect where the source left one, and
+# its base follows it to the new title; an edit made meanwhile under the
+# old title goes with the page and reaches every wiki; a move onto a title
+# another page holds on a peer is never forced: the job is held with the
+# reason, and nothing moves until the operator clears the way.  Mail all
+# the way, or ws-push by hand where the order of requests is the test.
+
+load helper
+load bed
+load sync
+
+setup_file() { sync_setup_file 3; }
+teardown_file() { sync_teardown_file; }
+
+setup() {
+	common_setup
+	bed_setup
+}
+
+teardown() {
+	bed_teardown
+	[ -f "$BED/peerd.pid" ] || peerd_start
+}
+
+# moved_by WIKI TITLE: "USER<TAB>REASON<TAB>TARGET" of the title's newest move
+moved_by() {
+	ws-testbed api "$BED" "$1" action=query list=logevents letype=move \
+	    letitle="$2" lelimit=1 leprop='user|comment|details' |
+	python3 -c 'import json, sys
+e = json.load(sys.stdin)["query"]["logevents"]
+print("%s\t%s\t%s" % (e[0]["user"], e[0]["comment"], e[0]["params"]["target_title"]) if e else "")'
+}
+
+# move_count WIKI TITLE: how many moves the wiki's log has of the title
+move_count() {
+	ws-testbed api "$BED" "$1" action=query list=logevents letype=move letitle="$2" |
+	    grep -o '"logid"' | wc -l
+}
+
+# move_job WIKI FROM TO [-n]: the page moved there; prints its job
+move_job() {
+	ws-testbed move ${4:+"$4"} "$BED" "$1" "$2" "$3" "tidier"
+	wait_for 3 has_job "$1" "$2" || return 1
+	jobof "$1" "$2"
+}
+
+sha1() { printf '%s' "$1" | sha1sum | cut -d' ' -f1; }
+held_one() { [ "$(held)" -eq 1 ]; }
+
+@test "a page moved on alpha is moved on beta and gamma, leaving a redirect as alpha did; its base follows" {
+	t="Old Title" to="New Title" text=$'moving text\n[[Category:Synced]]'
+	watch alpha "$t"
+	edit alpha "$t" "$text" >/dev/null
+	wait_for 3 has_text beta "$t" "$text"
+	wait_for 3 has_text gamma "$t" "$text"
+	wait_for 5 idle
+	ws-testbed move "$BED" alpha "$t" "$to" "a clearer name"
+	wait_for 3 has_text beta "$to" "$text"
+	wait_for 3 has_text gamma "$to" "$text"
+	wait_for 5 idle
+	[ "$(held)" -eq 0 ]
+	for w in beta gamma; do
+		has_text "$w" "$t" "#REDIRECT [[$to]]"
+		[ "$(moved_by "$w" "$t")" = "Peerd	moved on alpha by Editor: a clearer name	$to" ]
+		# the page itself moved: its first revision is still the one synced
+		run history "$w" "$to"
+		[ "${#lines[@]}" -eq 2 ]
+		[[ "${lines[0]}" == "Peerd	from alpha r"*" by Editor: "* ]]
+	done
+	# every wiki's base is under the new title; the old one's says moved
+	for w in alpha beta gamma; do
+		run base "$w" "$to"
+		[[ "$output" == "$(sha1 "$text") "[0-9]*" "* ]]
+		run base "$w" "$t"
+		[[ "$output" == "$(sha1 "$text") moved "* ]]
+	done
+}
+
+@test "after the move an edit on beta under the new title reaches alpha and gamma" {
+	to="New Title" text=$'moving text\nedited after the move\n[[Category:Synced]]'
+	edit beta "$to" "$text" "after" >/dev/null
+	wait_for 3 has_text alpha "$to" "$text"
+	wait_for 3 has_text gamma "$to" "$text"
+	wait_for 5 idle
+	# merged from the base under the new title: a replay, not a conflict
+	! conflicted alpha "$to"
+	has_text alpha "Old Title" "#REDIRECT [[$to]]"
+}
+
+@test "moved on alpha without a redirect: moved so on beta and gamma, deleted nowhere" {
+	t="Bare Move" to="Bare Move Done" text=$'no redirect\n[[Category:Synced]]'
+	synced "$t" "$text"
+	peerd_start
+	ws-testbed move -n "$BED" alpha "$t" "$to" "no trace"
+	wait_for 3 has_text beta "$to" "$text"
+	wait_for 3 has_text gamma "$to" "$text"
+	wait_for 5 idle
+	[ "$(held)" -eq 0 ]
+	for w in alpha beta gamma; do
+		missing "$w" "$t"
+		run ws-testbed api "$BED" "$w" action=query list=logevents letype=delete letitle="$t"
+		[[ "$output" != *'"logid"'* ]]
+	done
+}
+
+@test "moved on alpha while edited on beta: the edit goes with the page, and every wiki has it under the new title" {
+	t="Busy Page" to="Busy Page Renamed"
+	synced "$t" $'one\ntwo\n[[Category:Synced]]'
+	edit beta "$t" $'one\ntwo\nthree, on beta\n[[Category:Synced]]' "beta's line" >/dev/null
+	ws-testbed move "$BED" alpha "$t" "$to" "renamed"
+	peerd_start
+	want=$'one\ntwo\nthree, on beta\n[[Category:Synced]]'
+	wait_for 5 has_text alpha "$to" "$want"
+	wait_for 3 has_text gamma "$to" "$want"
+	wait_for 5 idle
+	has_text beta "$to" "$want"
+	[ "$(held)" -eq 0 ]
+	for w in alpha beta gamma; do
+		has_text "$w" "$t" "#REDIRECT [[$to]]"
+	done
+	# beta's edit is its own revision on beta, replayed on the others:
+	# made, moved, beta's line; beta's move itself is no edit on alpha
+	run history alpha "$to"
+	printf '%s\n' "${lines[@]}" >&2
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "${lines[2]}" == "Peerd	from beta r"*" by Editor: beta's line	"* ]]
+}
+
+@test "a move onto a title beta holds for another page is held with the reason, and nothing moves until the way is clear" {
+	t="Wants Name" to="Taken Name" text=$'wants the name\n[[Category:Synced]]'
+	synced "$t" "$text"
+	edit beta "$to" "beta's own page, not synced" >/dev/null
+	job=$(move_job alpha "$t" "$to")
+	run ws-push "$job"
+	assert_status 65
+	[[ "$output" == *"beta: $t: not moved to $to as on alpha: beta has another page there"* ]]
+	has_text gamma "$t" "$text"
+	has_text beta "$t" "$text"
+	has_text beta "$to" "beta's own page, not synced"
+	# the loop holds it, and ws-status says why
+	peerd_start
+	wait_for 5 held_one
+	run ws-status -t
+	[[ "$output" == *"held	$job	alpha	$t	"*"beta has another page there"* ]]
+	has_text gamma "$t" "$text"
+	# cleared: beta's page out of the way, the job released
+	ws-testbed delete "$BED" beta "$to" "make way"
+	ws-queue release "$job"
+	wait_for 3 has_text beta "$to" "$text"
+	wait_for 3 has_text gamma "$to" "$text"
+	wait_for 5 idle
+	[ "$(held)" -eq 0 ]
+}
+
+@test "a move whose mail was lost is caught by ws-scan from the wiki's recent changes" {
+	t="Quiet Move" to="Quiet Move Done" text=$'moved unseen\n[[Category:Synced]]'
+	synced "$t" "$text"
+	job=$(move_job alpha "$t" "$to")
+	ws-queue done "$job"
+	[ -z "$(jobof alpha "$t")" ]
+	run ws-scan
+	assert_status 0
+	has_job alpha "$t"
+	peerd_start
+	wait_for 3 has_text beta "$to" "$text"
+	wait_for 3 has_text gamma "$to" "$text"
+	wait_for 5 idle
+	# once every wiki followed, a scan finds nothing more to do
+	run ws-scan -v
+	assert_status 0
+	[ -z "$(jobof alpha "$t")" ]
+}
+
+@test "the move's job run again moves nothing more, and writes nothing" {
+	t="Moved Once" to="Moved Once Done" text=$'once only\n[[Category:Synced]]'
+	synced "$t" "$text"
+	job=$(move_job alpha "$t" "$to")
+	push_verify "$job"
+	has_text beta "$to" "$text"
+	run history beta "$to"
+	n=${#lines[@]}
+	push_verify "$job"
+	[ "$(move_count beta "$t")" -eq 1 ]
+	[ "$(move_count gamma "$t")" -eq 1 ]
+	run history beta "$to"
+	[ "${#lines[@]}" -eq "$n" ]
+	ws-queue done "$job"
+}
