@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # The protocol under load on three real wikis (tests/chaos.py): an editor
 # on each, saving as the edit form does, ws-peerd killed at random, once
-# in the middle of a verify, and one wiki stopped for 20 s.  Afterwards
+# in the middle of a verify, one wiki stopped for 20 s, and pages moved
+# twice meanwhile (the editors follow them).  Afterwards
 # every saved line is on every wiki, the wikis agree and no job is held.
 # WS_CHAOS_SEED picks another schedule; a failure names the seed, and
 # running with it again replays the same schedule.
@@ -19,9 +20,9 @@ setup() {
 
 teardown() { bed_teardown; }
 
-@test "three editors at once, kills, a verify cut short and an outage: every saved line on every wiki, one text, nothing held" {
+@test "three editors at once, kills, a verify cut short, an outage and moves: every saved line on every wiki, one text, nothing held" {
 	seed=${WS_CHAOS_SEED:-13}
-	run --separate-stderr python3 "$TOP/tests/chaos.py" -s "$seed" \
+	run --separate-stderr python3 "$TOP/tests/chaos.py" -s "$seed" -M 2 \
 	    -T $((30 * ${WS_WAIT_SCALE:-4})) "$BED"
 	echo "# chaos: $(printf '%s' "$output" | paste -sd ' ')" >&3
 	if [ "$status" -ne 0 ]; then
@@ -31,5 +32,6 @@ teardown() { bed_teardown; }
 	assert_status 0
 	[[ "$output" == *$'\nlost 0\n'* ]]
 	[[ "$output" == *$'\nheld 0\n'* ]]
+	[[ "$output" == *$'\nmoves 2\n'* ]]
 	[[ "$output" =~ saved\ ([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -eq 75 ]
 }

@@ -13,7 +13,11 @@ over every wiki and category Synced, it:
      starttimestamp, and after an edit conflict read and redo;
   3. meanwhile SIGKILLs ws-peerd (the whole process group) KILLS times,
      once more while ws-verify runs (a verify cut short) for each
-     -V, and stops one wiki for OUTAGE seconds;
+     -V, stops one wiki for OUTAGE seconds, and moves a page MOVES times
+     (-M), each time on a wiki that has followed the moves before, to a
+     new title, with or without a redirect; the editors find a page by
+     its newest title, following redirects, else by an older one, and
+     save where they found it, as a reader of the wiki would;
   4. with every wiki up and ws-peerd running, waits until every page has
      one text on every wiki and the queue is empty.
 
@@ -26,12 +30,13 @@ the pauses, when ws-peerd dies, which wiki stops and when.  The wikis'
 and the loop's timing still varies from run to run.
 
 usage: chaos.py [-s seed] [-p pages] [-n edits] [-t seconds] [-k kills]
-                [-V verify-cuts] [-o outage] [-T timeout] BED
+                [-V verify-cuts] [-o outage] [-M moves] [-T timeout] BED
 Prints "key value" lines: seed, wikis, saved (edits), lost (saved lines
 missing from a wiki), converged (seconds from the last saved edit, or
 the end of the last fault if later, to one text everywhere and an empty
 queue), requests (the sync's API requests per saved edit), boxes
-(conflict boxes in the final texts), held, editconflicts (the editors').
+(conflict boxes in the final texts), held, editconflicts (the editors'),
+moves (made).
 Exit 0 when every invariant held, 1 when one did not, 2 on trouble with
 the bed.
 """
@@ -103,18 +108,37 @@ class Wiki:
         r = self.call(action="query", meta="tokens", type="csrf")
         self.token = r["query"]["tokens"]["csrftoken"]
 
-    def read(self, title):
+    def read(self, title, follow=False):
         """(text, revision, now) of the page; text None if none.  The
-        revision is its (id, timestamp)."""
+        revision is its (id, timestamp).  With follow, a redirect leads
+        to its target, and the title read is the 4th item."""
         r = self.call(action="query", prop="revisions", titles=title,
                       rvprop="content|timestamp|ids", rvslots="main",
-                      curtimestamp="1")
+                      curtimestamp="1", **({"redirects": "1"} if follow
+                                            else {}))
         p = r["query"]["pages"][0]
-        if p.get("missing"):
-            return None, None, r["curtimestamp"]
+        if p.get("missing") or p.get("invalid"):
+            return None, None, r["curtimestamp"], title
         rev = p["revisions"][0]
         return (rev["slots"]["main"]["content"],
-                (rev["revid"], rev["timestamp"]), r["curtimestamp"])
+                (rev["revid"], rev["timestamp"]), r["curtimestamp"],
+                p["title"])
+
+    def find(self, page):
+        """(text, revision, now, title) of a page by its newest title
+        that this wiki has, following redirects; text None if none."""
+        for t in reversed(page.names):
+            got = self.read(t, follow=True)
+            if got[0] is not None and not got[0].startswith("#REDIRECT"):
+                return got
+        return None, None, None, page.names[-1]
+
+    def move(self, frm, to, redirect):
+        p = {"action": "move", "from": frm, "to": to, "reason": "chaos",
+             "movetalk": "1", "assert": "user", "token": self.token}
+        if not redirect:
+            p["noredirect"] = "1"
+        return self.call(**p)
 
     def edit(self, title, text, summary, base=None, start=None):
         """The API's reply to one edit, saved as the edit form saves it:
@@ -216,6 +240,18 @@ def queue_state():
     return len(lines), sum(1 for l in lines if l.startswith("hold\t"))
 
 
+class Page:
+    """A chaos page: every title it had, the newest last."""
+
+    def __init__(self, title):
+        self.names = [title]
+        self.lock = threading.Lock()
+
+    @property
+    def title(self):
+        return self.names[-1]
+
+
 class Editor(threading.Thread):
     """One wiki's editor: EDITS browser-like edits, each adding a line."""
 
@@ -238,12 +274,16 @@ class Editor(threading.Thread):
             self.errors.append(repr(e))
 
     def one(self, n):
-        title = self.rng.choice(self.pages)
+        page = self.rng.choice(self.pages)
         line = "chaos %s %s %d" % (self.seed, self.wiki.name, n)
         where = self.rng.random()
         for _ in range(200):
             try:
-                text, base, start = self.wiki.read(title)
+                text, base, start, title = self.wiki.find(page)
+                if text is None:
+                    # between two titles here as a move is followed
+                    time.sleep(0.2)
+                    continue
                 lines = text.split("\n")
                 at = int(where * (len(lines) + 1))
                 lines.insert(at, line)
@@ -253,7 +293,8 @@ class Editor(threading.Thread):
                 time.sleep(0.5)	# the wiki is stopped: wait for it
                 continue
             e = r.get("error", {}).get("code")
-            if e == "editconflict":
+            if e in ("editconflict", "articleexists", "missingtitle",
+                     "pagedeleted"):
                 self.conflicts += 1
                 time.sleep(self.rng.uniform(0, 0.3))
                 continue
@@ -263,7 +304,7 @@ class Editor(threading.Thread):
             if r.get("edit", {}).get("result") != "Success":
                 raise RuntimeError("%s: %s: %s" % (self.wiki.name, title, r))
             with self.wiki.lock:
-                self.saved.append((line, self.wiki.name, title,
+                self.saved.append((line, self.wiki.name, page,
                                    r["edit"].get("newrevid")))
             self.last = time.time()
             return
@@ -271,9 +312,38 @@ class Editor(threading.Thread):
                            (self.wiki.name, title))
 
 
-def chaos(args, loop, wikis, rng, stop):
-    """Kills and an outage on a schedule drawn from the seed; returns
-    what was done and when the last of it ended (time.time())."""
+def move_once(args, wikis, pages, rng, n, t0):
+    """Move a page on a wiki that has followed its moves so far (waiting
+    for one, 20 s at most); what was done, for the report."""
+    page = rng.choice(pages)
+    order = rng.sample(wikis, len(wikis))
+    redirect = rng.random() < 0.5
+    to = "%s m%d" % (page.names[0], n)
+    end = time.time() + 20
+    while time.time() < end:
+        for w in order:
+            try:
+                text = w.read(page.title)[0]
+                if text is None or text.startswith("#REDIRECT"):
+                    continue
+                with page.lock:
+                    r = w.move(page.title, to, redirect)
+                    if "move" in r:
+                        page.names.append(to)
+                        return "moved %s to %s on %s%s at %.1f s" % (
+                            page.names[-2], to, w.name,
+                            "" if redirect else " (no redirect)",
+                            time.time() - t0)
+            except Down:
+                continue
+        time.sleep(0.2)
+    return "no wiki had %s to move at %.1f s" % (page.title,
+                                                 time.time() - t0)
+
+
+def chaos(args, loop, wikis, pages, rng, stop):
+    """Kills, an outage and moves on a schedule drawn from the seed;
+    returns what was done and when the last of it ended (time.time())."""
     events = []
     for _ in range(args.kills):
         events.append((rng.uniform(0.1, 0.9) * args.seconds, "kill", None))
@@ -282,6 +352,8 @@ def chaos(args, loop, wikis, rng, stop):
     if args.outage > 0 and len(wikis) > 1:
         events.append((rng.uniform(0.1, 0.5) * args.seconds, "stop",
                        rng.choice(wikis).name))
+    for i in range(args.moves):
+        events.append((rng.uniform(0.1, 0.9) * args.seconds, "move", i))
     events.sort()
     t0 = time.time()
     done = []
@@ -304,6 +376,8 @@ def chaos(args, loop, wikis, rng, stop):
             done.append("killed ws-peerd %s at %.1f s" %
                         ("in ws-verify" if cut else "(no verify seen)",
                          time.time() - t0))
+        elif what == "move":
+            done.append(move_once(args, wikis, pages, rng, arg, t0))
         elif what == "stop":
             testbed("stop", args.bed, arg)
             done.append("stopped %s at %.1f s" % (arg, time.time() - t0))
@@ -314,11 +388,12 @@ def chaos(args, loop, wikis, rng, stop):
 
 
 def texts(wikis, pages):
-    """{page: [text on each wiki]}, or None while a wiki is down."""
+    """{title: [text on each wiki]}, by each page's newest title, or None
+    while a wiki is down."""
     out = {}
     try:
-        for t in pages:
-            out[t] = [w.read(t)[0] for w in wikis]
+        for p in pages:
+            out[p.title] = [w.read(p.title)[0] for w in wikis]
     except Down:
         return None
     return out
@@ -372,6 +447,7 @@ def main():
     ap.add_argument("-k", dest="kills", type=int, default=2)
     ap.add_argument("-V", dest="verify_cuts", type=int, default=1)
     ap.add_argument("-o", dest="outage", type=float, default=20)
+    ap.add_argument("-M", dest="moves", type=int, default=0)
     ap.add_argument("-T", dest="timeout", type=float, default=120)
     ap.add_argument("bed")
     args = ap.parse_args()
@@ -379,7 +455,7 @@ def main():
     wikis = [Wiki(n) for n in env("WS_WIKIS").split()]
     for w in wikis:
         w.log_in()
-    pages = ["Chaos %s page %d" % (args.seed, i + 1)
+    pages = [Page("Chaos %s page %d" % (args.seed, i + 1))
              for i in range(args.pages)]
 
     loop = Loop(args.bed)
@@ -392,7 +468,8 @@ def main():
 
 def run(args, rng, wikis, pages, loop):
     # 1. the pages, on every wiki, before the editors start
-    for t in pages:
+    for p in pages:
+        t = p.title
         testbed("watch", args.bed, wikis[0].name, t)
         r = wikis[0].edit(t, "= %s =\nfirst\nsecond\nthird\n%s" %
                           (t, CATEGORY), "made for the chaos run")
@@ -416,7 +493,7 @@ def run(args, rng, wikis, pages, loop):
     stop = threading.Event()
     for e in eds:
         e.start()
-    events, calm = chaos(args, loop, wikis, rng, stop)
+    events, calm = chaos(args, loop, wikis, pages, rng, stop)
     for e in eds:
         e.join()
     errors = [m for e in eds for m in e.errors]
@@ -436,7 +513,8 @@ def run(args, rng, wikis, pages, loop):
         (sum(w.requests for w in wikis) - ours)
 
     lost = []
-    for line, wname, title, revid in saved:
+    for line, wname, page, revid in saved:
+        title = page.title
         for i, w in enumerate(wikis):
             if line not in (tx.get(title, [None] * len(wikis))[i] or "") \
                     .split("\n"):
@@ -452,6 +530,7 @@ def run(args, rng, wikis, pages, loop):
     print("requests %.1f" % (sync / max(len(saved), 1)))
     print("boxes %d" % boxes)
     print("held %s" % held)
+    print("moves %d" % sum(len(p.names) - 1 for p in pages))
     print("editconflicts %d" % sum(e.conflicts for e in eds))
     for m in events:
         print("# " + m, file=sys.stderr)
