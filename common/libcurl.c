@@ -30,6 +30,13 @@ static const struct {
 	{ "curl_slist_append", offsetof(struct libcurl, slist_append) },
 	{ "curl_slist_free_all", offsetof(struct libcurl, slist_free_all) },
 	{ "curl_version_info", offsetof(struct libcurl, version_info) },
+	{ "curl_mime_init", offsetof(struct libcurl, mime_init) },
+	{ "curl_mime_addpart", offsetof(struct libcurl, mime_addpart) },
+	{ "curl_mime_name", offsetof(struct libcurl, mime_name) },
+	{ "curl_mime_filename", offsetof(struct libcurl, mime_filename) },
+	{ "curl_mime_data", offsetof(struct libcurl, mime_data) },
+	{ "curl_mime_data_cb", offsetof(struct libcurl, mime_data_cb) },
+	{ "curl_mime_free", offsetof(struct libcurl, mime_free) },
 };
 
 int

@@ -28,6 +28,15 @@ struct libcurl {
 	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
 	void		(*slist_free_all)(struct curl_slist *);
 	curl_version_info_data *(*version_info)(CURLversion);
+	curl_mime	*(*mime_init)(CURL *);
+	curl_mimepart	*(*mime_addpart)(curl_mime *);
+	CURLcode	(*mime_name)(curl_mimepart *, const char *);
+	CURLcode	(*mime_filename)(curl_mimepart *, const char *);
+	CURLcode	(*mime_data)(curl_mimepart *, const char *, size_t);
+	CURLcode	(*mime_data_cb)(curl_mimepart *, curl_off_t,
+			    curl_read_callback, curl_seek_callback,
+			    curl_free_callback, void *);
+	void		(*mime_free)(curl_mime *);
 };
 
 extern struct libcurl libcurl;
@@ -48,5 +57,12 @@ int	libcurl_load(char *, size_t);
 #define curl_slist_append	libcurl.slist_append
 #define curl_slist_free_all	libcurl.slist_free_all
 #define curl_version_info	libcurl.version_info
+#define curl_mime_init		libcurl.mime_init
+#define curl_mime_addpart	libcurl.mime_addpart
+#define curl_mime_name		libcurl.mime_name
+#define curl_mime_filename	libcurl.mime_filename
+#define curl_mime_data		libcurl.mime_data
+#define curl_mime_data_cb	libcurl.mime_data_cb
+#define curl_mime_free		libcurl.mime_free
 
 #endif

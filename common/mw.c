@@ -36,12 +36,14 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sha1.h>
 
 #include "wikisync.h"
 #include "libcurl.h"
 #include "mw.h"
 
 #define REPLY_MAX	(256UL << 20)
+#define FILE_MAX	(4LL << 30)	/* a file downloaded, at most */
 #define JAR_MAX		(1UL << 20)
 #define GET_MAX		1500		/* longer queries are POSTed */
 #define MAXPARAM	32
@@ -56,6 +58,9 @@ struct param {
 struct req {
 	struct param	 p[MAXPARAM];
 	size_t		 n;
+	int		 upfd;		/* > 0: a file sent as "file" (upload) */
+	off_t		 upsize;
+	const char	*upname;
 };
 
 struct buf {
@@ -471,11 +476,70 @@ http_error(struct mw *m, long status, long retry_after, struct mwerr *e)
 	    status);
 }
 
+/* An upload's file part, read from its descriptor as curl sends it. */
+struct upload {
+	int		 fd;
+	off_t		 off;
+};
+
+static size_t
+up_read(char *buf, size_t size, size_t n, void *arg)
+{
+	struct upload *u = arg;
+	ssize_t got;
+
+	while ((got = pread(u->fd, buf, size * n, u->off)) == -1 &&
+	    errno == EINTR)
+		;
+	if (got == -1)
+		return CURL_READFUNC_ABORT;
+	u->off += got;
+	return (size_t)got;
+}
+
+static int
+up_seek(void *arg, curl_off_t off, int origin)
+{
+	struct upload *u = arg;
+
+	if (origin != SEEK_SET)
+		return CURL_SEEKFUNC_CANTSEEK;
+	u->off = off;
+	return CURL_SEEKFUNC_OK;
+}
+
+/* The parameters and the file as a multipart/form-data body. */
+static curl_mime *
+req_mime(struct mw *m, const struct req *r, struct upload *u)
+{
+	curl_mime *mime;
+	curl_mimepart *part;
+	size_t i;
+
+	if ((mime = curl_mime_init(m->curl)) == NULL)
+		die(EX_TEMPFAIL, "curl_mime_init");
+	for (i = 0; i < r->n; i++) {
+		part = curl_mime_addpart(mime);
+		curl_mime_name(part, r->p[i].key);
+		curl_mime_data(part, r->p[i].val, r->p[i].len);
+	}
+	u->fd = r->upfd;
+	u->off = 0;
+	part = curl_mime_addpart(mime);
+	curl_mime_name(part, "file");
+	curl_mime_filename(part, r->upname);
+	curl_mime_data_cb(part, (curl_off_t)r->upsize, up_read, up_seek, NULL,
+	    u);
+	return mime;
+}
+
 /* One request, one reply: the JSON, or NULL and e filled. */
 static json_t *
 send_req(struct mw *m, struct req *r, int post, struct mwerr *e)
 {
 	struct timespec t0, t1;
+	struct upload up;
+	curl_mime *mime = NULL;
 	json_error_t je;
 	curl_off_t ra = 0;
 	json_t *root;
@@ -496,7 +560,16 @@ send_req(struct mw *m, struct req *r, int post, struct mwerr *e)
 		m->reply.s[0] = '\0';
 	m->toobig = 0;
 	m->errbuf[0] = '\0';
-	if (post) {
+	if (r->upfd > 0) {
+		mime = req_mime(m, r, &up);
+		curl_easy_setopt(m->curl, CURLOPT_URL, m->w->api);
+		curl_easy_setopt(m->curl, CURLOPT_MIMEPOST, mime);
+		/* a large file takes its time: stalls time out, not size */
+		curl_easy_setopt(m->curl, CURLOPT_TIMEOUT, 0L);
+		curl_easy_setopt(m->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(m->curl, CURLOPT_LOW_SPEED_TIME, m->w->timeout);
+		post = 1;
+	} else if (post) {
 		curl_easy_setopt(m->curl, CURLOPT_URL, m->w->api);
 		curl_easy_setopt(m->curl, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)qlen);
@@ -512,6 +585,12 @@ send_req(struct mw *m, struct req *r, int post, struct mwerr *e)
 	cc = curl_easy_perform(m->curl);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	curl_easy_setopt(m->curl, CURLOPT_POSTFIELDS, NULL);
+	if (mime != NULL) {
+		curl_easy_setopt(m->curl, CURLOPT_MIMEPOST, NULL);
+		curl_mime_free(mime);
+		curl_easy_setopt(m->curl, CURLOPT_TIMEOUT, m->w->timeout);
+		curl_easy_setopt(m->curl, CURLOPT_LOW_SPEED_LIMIT, 0L);
+	}
 	explicit_bzero(q, qlen);
 	free(q);
 	free(url);
@@ -1915,4 +1994,318 @@ mw_changes_free(struct mwchange *v, size_t n)
 		free(v[i].user);
 	}
 	free(v);
+}
+
+/* --- files ------------------------------------------------------------ */
+
+static void
+file_fill(struct mwfile *f, json_t *j)
+{
+	json_t *ii = json_array_get(json_object_get(j, "imageinfo"), 0);
+	const char *repo = jstr(j, "imagerepository");
+
+	f->title = jdup(j, "title");
+	f->haspage = !jbool(j, "missing");
+	f->missing = ii == NULL;
+	f->local = repo != NULL && strcmp(repo, "local") == 0;
+	jcpy(f->sha1, sizeof(f->sha1), ii, "sha1");
+	f->size = jlong(ii, "size");
+	f->mime = jdup(ii, "mime");
+	f->url = jdup(ii, "url");
+	f->user = jdup(ii, "user");
+	f->comment = jdup(ii, "comment");
+	jcpy(f->timestamp, sizeof(f->timestamp), ii, "timestamp");
+}
+
+#define IIPROP	"sha1|size|mime|timestamp|url|user|comment"
+
+struct files { struct mwfile *v; size_t n, cap; };
+
+/*
+ * The files a page shows (prop=images: links, galleries, templates),
+ * each with its current version; none when the page is missing.
+ */
+int
+mw_files_of(struct mw *m, const char *title, struct mwfile **v, size_t *n,
+    struct mwerr *e)
+{
+	struct req r = { 0 };
+	struct files f = { 0 };
+	json_t *root, *j;
+	size_t i;
+	int more = 1;
+
+	req_set(&r, "action", "query");
+	req_set(&r, "generator", "images");
+	req_titles(&r, "titles", &title, 1);
+	req_set(&r, "gimlimit", "max");
+	req_set(&r, "prop", "imageinfo|info");
+	req_set(&r, "iiprop", IIPROP);
+	while (more) {
+		if ((root = call(m, &r, 0, e)) == NULL) {
+			req_free(&r);
+			mw_files_free(f.v, f.n);
+			return -1;
+		}
+		json_array_foreach(jget(root, "query", "pages", NULL), i, j) {
+			/* a later batch may hold a page again, for its info */
+			if (f.n > 0 && jstr(j, "title") != NULL &&
+			    strcmp(f.v[f.n - 1].title, jstr(j, "title")) == 0)
+				continue;
+			f.v = grow(f.v, f.n, &f.cap, sizeof(*f.v));
+			memset(&f.v[f.n], 0, sizeof(f.v[0]));
+			file_fill(&f.v[f.n++], j);
+		}
+		more = next_batch(root, &r);
+		json_decref(root);
+	}
+	req_free(&r);
+	*v = f.v;
+	*n = f.n;
+	return 0;
+}
+
+/* The current version of n files, by title (File:...); v[i] is titles[i]. */
+int
+mw_files(struct mw *m, const char **titles, size_t n, struct mwfile *v,
+    struct mwerr *e)
+{
+	struct req r = { 0 };
+	json_t *root, *j;
+	const char *t, *want;
+	size_t b, k, i, jn;
+
+	memset(v, 0, n * sizeof(*v));
+	for (b = 0; b < n; b += k) {
+		k = n - b < MW_MAXTITLES ? n - b : MW_MAXTITLES;
+		req_set(&r, "action", "query");
+		req_titles(&r, "titles", titles + b, k);
+		req_set(&r, "prop", "imageinfo|info");
+		req_set(&r, "iiprop", IIPROP);
+		root = call(m, &r, 0, e);
+		req_free(&r);
+		if (root == NULL) {
+			mw_files_free_in(v, n);
+			return -1;
+		}
+		json_array_foreach(jget(root, "query", "pages", NULL), jn, j) {
+			if ((t = jstr(j, "title")) == NULL)
+				continue;
+			for (i = b; i < b + k; i++) {
+				want = normalized(root, titles[i]);
+				if (v[i].title == NULL && strcmp(want, t) == 0)
+					file_fill(&v[i], j);
+			}
+		}
+		json_decref(root);
+	}
+	for (i = 0; i < n; i++)
+		if (v[i].title == NULL) {
+			v[i].title = xstrdup(titles[i]);
+			v[i].missing = 1;
+		}
+	return 0;
+}
+
+void
+mw_files_free_in(struct mwfile *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++) {
+		free(v[i].title);
+		free(v[i].mime);
+		free(v[i].url);
+		free(v[i].user);
+		free(v[i].comment);
+	}
+	if (v != NULL)
+		memset(v, 0, n * sizeof(*v));
+}
+
+void
+mw_files_free(struct mwfile *v, size_t n)
+{
+	mw_files_free_in(v, n);
+	free(v);
+}
+
+/*
+ * The pages that show a file (prop=fileusage), with their categories,
+ * one batch of 50 at a time: each handed to fn until it returns non-zero.
+ */
+int
+mw_file_users(struct mw *m, const char *title,
+    int (*fn)(const struct mwpage *, void *), void *arg, struct mwerr *e)
+{
+	struct req r = { 0 };
+	struct mwpage p;
+	json_t *root, *j;
+	size_t i;
+	int more = 1, done = 0;
+
+	req_set(&r, "action", "query");
+	req_set(&r, "generator", "fileusage");
+	req_titles(&r, "titles", &title, 1);
+	req_set(&r, "gfulimit", "50");
+	req_set(&r, "prop", "categories|info");
+	req_set(&r, "cllimit", "max");
+	while (more && !done) {
+		if ((root = call(m, &r, 0, e)) == NULL) {
+			req_free(&r);
+			return -1;
+		}
+		json_array_foreach(jget(root, "query", "pages", NULL), i, j) {
+			memset(&p, 0, sizeof(p));
+			page_fill(&p, j);
+			if (!done && fn(&p, arg))
+				done = 1;
+			mw_pages_free(&p, 1);
+		}
+		more = next_batch(root, &r);
+		json_decref(root);
+	}
+	req_free(&r);
+	return 0;
+}
+
+/* A file's bytes as they arrive: to fd, and into its SHA-1. */
+struct dl {
+	int		 fd;
+	SHA1_CTX	 sha;
+	long long	 len;
+	int		 err;
+};
+
+static size_t
+on_file(char *p, size_t size, size_t n, void *arg)
+{
+	struct dl *d = arg;
+	ssize_t w;
+	size_t done = 0;
+
+	n *= size;
+	SHA1Update(&d->sha, (const uint8_t *)p, n);
+	while (done < n) {
+		if ((w = write(d->fd, p + done, n - done)) == -1) {
+			if (errno == EINTR)
+				continue;
+			d->err = errno;
+			return 0;
+		}
+		done += (size_t)w;
+	}
+	d->len += (long long)n;
+	return n;
+}
+
+/* Is url on the same scheme, host and port as the wiki's API? */
+static int
+same_origin(const char *api, const char *url)
+{
+	const char *p = strstr(api, "://");
+	size_t n;
+
+	if (p == NULL || (p = strchr(p + 3, '/')) == NULL)
+		return 0;
+	n = (size_t)(p - api) + 1;
+	return strncmp(api, url, n) == 0;
+}
+
+/*
+ * The bytes of a file's current version, from the wiki's own host only,
+ * streamed to fd; sha1 is what arrived.  The session's cookies go with
+ * the request, for wikis that serve files through img_auth.php.
+ */
+int
+mw_download(struct mw *m, const struct mwfile *f, int fd, char sha1[41],
+    struct mwerr *e)
+{
+	struct dl d;
+	long status = 0;
+	CURLcode cc;
+
+	if (!same_origin(m->w->api, f->url))
+		return fail(e, 0, EX_DATAERR, "%s: its URL %s is not on the "
+		    "wiki's own host", f->title, f->url);
+	memset(&d, 0, sizeof(d));
+	d.fd = fd;
+	SHA1Init(&d.sha);
+	m->errbuf[0] = '\0';
+	curl_easy_setopt(m->curl, CURLOPT_URL, f->url);
+	curl_easy_setopt(m->curl, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(m->curl, CURLOPT_WRITEFUNCTION, on_file);
+	curl_easy_setopt(m->curl, CURLOPT_WRITEDATA, &d);
+	curl_easy_setopt(m->curl, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)FILE_MAX);
+	curl_easy_setopt(m->curl, CURLOPT_TIMEOUT, 0L);
+	curl_easy_setopt(m->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(m->curl, CURLOPT_LOW_SPEED_TIME, m->w->timeout);
+	cc = curl_easy_perform(m->curl);
+	curl_easy_setopt(m->curl, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(m->curl, CURLOPT_WRITEDATA, m);
+	curl_easy_setopt(m->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)0);
+	curl_easy_setopt(m->curl, CURLOPT_TIMEOUT, m->w->timeout);
+	curl_easy_setopt(m->curl, CURLOPT_LOW_SPEED_LIMIT, 0L);
+	curl_easy_getinfo(m->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (d.err != 0)
+		return fail(e, 1, EX_TEMPFAIL, "%s: writing it down: %s",
+		    f->title, strerror(d.err));
+	if (cc == CURLE_FILESIZE_EXCEEDED)
+		return fail(e, 0, EX_DATAERR, "%s: larger than %lld MB",
+		    f->title, FILE_MAX >> 20);
+	if (cc != CURLE_OK)
+		return curl_error(m, cc, e);
+	if (status != 200)
+		return fail(e, status >= 500 || status == 404, status >= 500 ||
+		    status == 404 ? EX_TEMPFAIL : EX_PROTOCOL,
+		    "%s: %s: HTTP %ld", f->title, f->url, status);
+	SHA1End(&d.sha, sha1);
+	ws_log(LOG_DEBUG, "%s: %s: %lld bytes", m->w->name, f->title, d.len);
+	return 0;
+}
+
+/*
+ * Upload size bytes from fd as the file name (without "File:"), over
+ * whatever version is there; text is the description page's for a new
+ * file.  A version the wiki already has is uploaded.
+ */
+int
+mw_upload(struct mw *m, const char *name, int fd, off_t size,
+    const char *text, const char *comment, struct mwerr *e)
+{
+	struct req r = { 0 };
+	json_t *root;
+	const char *res;
+	char *fname;
+
+	if ((fname = strchr(name, ':')) != NULL)
+		name = fname + 1;
+	req_set(&r, "action", "upload");
+	req_set(&r, "filename", name);
+	req_set(&r, "comment", comment);
+	req_set(&r, "text", text);
+	req_set(&r, "ignorewarnings", "1");
+	r.upfd = fd;
+	r.upsize = size;
+	r.upname = name;
+	root = call(m, &r, C_CSRF, e);
+	req_free(&r);
+	if (root == NULL) {
+		if (strcmp(e->api, "fileexists-no-change") == 0)
+			return 0;
+		if (e->code == EX_NOPERM)
+			return refused(e, "upload", "upload and reupload",
+			    "uploadfile and uploadeditmovefile");
+		return -1;
+	}
+	res = jstr(json_object_get(root, "upload"), "result");
+	if (res == NULL || strcmp(res, "Success") != 0) {
+		fail(e, 0, EX_DATAERR, "upload of %s: %s", name,
+		    res ? res : "no result in the reply");
+		json_decref(root);
+		return -1;
+	}
+	json_decref(root);
+	return 0;
 }

@@ -13,6 +13,7 @@
 #define MW_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 struct wiki;
 struct mw;
@@ -87,6 +88,20 @@ struct mwchange {
 	int		 ns;
 	int		 minor;
 	int		 bot;
+};
+
+struct mwfile {
+	char		*title;		/* File:..., as the wiki names it */
+	int		 missing;	/* no file (its page may be there) */
+	int		 haspage;	/* its description page is there */
+	int		 local;		/* in the wiki's own repository */
+	char		 sha1[41];
+	long		 size;
+	char		*mime;
+	char		*url;
+	char		*user;		/* who uploaded this version */
+	char		*comment;
+	char		 timestamp[MW_TSLEN];
 };
 
 struct mwlog {
@@ -181,6 +196,18 @@ void	 mw_log_free(struct mwlog *);
 int	 mw_members(struct mw *, const char *, struct mwtitle **, size_t *,
 	    struct mwerr *);
 void	 mw_titles_free(struct mwtitle *, size_t);
+int	 mw_files_of(struct mw *, const char *, struct mwfile **, size_t *,
+	    struct mwerr *);
+int	 mw_files(struct mw *, const char **, size_t, struct mwfile *,
+	    struct mwerr *);
+void	 mw_files_free_in(struct mwfile *, size_t);
+void	 mw_files_free(struct mwfile *, size_t);
+int	 mw_file_users(struct mw *, const char *,
+	    int (*)(const struct mwpage *, void *), void *, struct mwerr *);
+int	 mw_download(struct mw *, const struct mwfile *, int, char [41],
+	    struct mwerr *);
+int	 mw_upload(struct mw *, const char *, int, off_t, const char *,
+	    const char *, struct mwerr *);
 #define MW_CH_NOTSELF	0x01	/* mw_changes: none of the sync user's */
 #define MW_CH_DELETIONS	0x02	/* and deletions, restores and moves */
 int	 mw_changes(struct mw *, const char *, int, struct mwchange **,
