@@ -296,6 +296,16 @@ conf_group_key(struct parser *p, struct group *g, const char *key,
 		else
 			return fail(p, p->line,
 			    "deletions: not sync or keep: %s", val);
+	} else if (strcmp(key, "files") == 0) {
+		if (once(p, 128, key) == -1)
+			return -1;
+		if (strcmp(val, "yes") == 0)
+			g->files = 1;
+		else if (strcmp(val, "no") == 0)
+			g->files = 0;
+		else
+			return fail(p, p->line,
+			    "files: not yes or no: %s", val);
 	} else
 		return fail(p, p->line, "unknown key \"%s\"", key);
 	return 0;
@@ -347,6 +357,7 @@ section(struct parser *p, struct conf *c, char *s, struct wiki **w,
 		memset(*g, 0, sizeof(**g));
 		(*g)->name = xstrdup(name);
 		(*g)->talknotes = 1;
+		(*g)->files = 1;
 		(*g)->line = p->line;
 	}
 	return 0;
@@ -535,11 +546,12 @@ conf_print_group(FILE *fp, const struct group *g)
 	if (g->npages)
 		list(fp, "pages", g->pages, g->npages);
 	fprintf(fp, "history = %s\nconflict = %s\ntalk-notes = %s\n"
-	    "deletions = %s\n",
+	    "deletions = %s\nfiles = %s\n",
 	    g->history == HISTORY_LATEST ? "latest" : "replay",
 	    g->conflict == CONFLICT_MARKERS ? "markers" : "wiki",
 	    g->talknotes ? "yes" : "no",
-	    g->deletions == DELETIONS_KEEP ? "keep" : "sync");
+	    g->deletions == DELETIONS_KEEP ? "keep" : "sync",
+	    g->files ? "yes" : "no");
 }
 
 void

@@ -106,6 +106,7 @@ one_group(struct parser *p, const struct conf *c, struct group **v,
 
 	memset(&g, 0, sizeof(g));
 	g.talknotes = 1;
+	g.files = 1;
 	g.onpage = 1;
 	g.line = p->line;
 	p->seen = 0;

@@ -41,6 +41,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sync.h"
 #include "diff.h"
@@ -85,6 +86,7 @@ struct side {
 	int			 haslog;	/* log below read */
 	struct mwlog		 log;	/* the page's newest deletion here */
 	int			 move;	/* follow_move: 1 to move, 2 moved */
+	size_t			 files;	/* files this job uploaded there */
 };
 
 struct page {
@@ -112,6 +114,7 @@ struct page {
 #define RENAMED	(-4)	/* the page moved, and every wiki followed: the
 			   job goes on under its new title, pg->to */
 #define MOVES_MAX	3	/* moves one job follows, at most */
+#define NS_FILE		6	/* MediaWiki's namespace of files */
 
 /* --- small things ---------------------------------------------------- */
 
@@ -1283,6 +1286,251 @@ lifecycle(struct page *pg)
 	return MOVED;
 }
 
+/* --- files ------------------------------------------------------------ */
+
+/*
+ * A file to write down for an upload: unnamed, in the store's tmp, so a
+ * crash leaves nothing behind; -1 when none can be made.
+ */
+static int
+file_tmp(struct page *pg)
+{
+	char name[PATH_MAX];
+	int fd;
+
+	if ((fd = openat(pg->st->tmp, ".", O_TMPFILE | O_RDWR | O_CLOEXEC,
+	    0600)) != -1)
+		return fd;
+	/* a file system without O_TMPFILE: a name, gone at once */
+	snprintf(name, sizeof(name), "%s/store/tmp/.upload.XXXXXX",
+	    pg->sp->path);
+	if ((fd = mkostemp(name, O_CLOEXEC)) != -1)
+		unlink(name);
+	return fd;
+}
+
+/*
+ * Of the wikis that have the file, the one every other should match:
+ * versions someone uploaded there outrank the sync user's copies, then
+ * the newest; -1 when no wiki taking part has it in its own repository.
+ */
+static int
+file_source(const struct page *pg, struct mwfile *const *fv, size_t k)
+{
+	const struct mwfile *f, *best = NULL;
+	int i, src = -1, own, bestown = 0;
+
+	for (i = 0; i < (int)pg->n; i++) {
+		f = fv[i] ? &fv[i][k] : NULL;
+		if (f == NULL || !in(&pg->s[i]) || f->missing || !f->local)
+			continue;
+		own = !sync_user(pg->s[i].w, f->user);
+		if (best == NULL || own > bestown || (own == bestown &&
+		    strcmp(f->timestamp, best->timestamp) > 0)) {
+			best = f;
+			bestown = own;
+			src = i;
+		}
+	}
+	return src;
+}
+
+/* The description page's text on s (malloc'd), "" when it has none. */
+static char *
+file_text(struct page *pg, struct side *s, const char *title)
+{
+	struct mwpage p;
+	struct mwerr e;
+	char *t;
+
+	memset(&p, 0, sizeof(p));
+	if (mw_current(s->mw, &title, 1, &p, &e) == -1) {
+		ws_log(LOG_NOTICE, "%s: %s: %s", s->w->name, title, e.msg);
+		return xstrdup("");
+	}
+	t = xstrdup(p.rev.text ? p.rev.text : "");
+	mw_pages_free(&p, 1);
+	(void)pg;
+	return t;
+}
+
+/*
+ * The files titles[] made the same on every wiki taking part: a wiki that
+ * lacks one, or has another version, gets the source's bytes (file_source)
+ * uploaded, through one unnamed temporary file, never whole in memory; a
+ * new file's description page gets the source's text.  A wiki that
+ * refuses a file (too large, a type it does not take) stops the job with
+ * its reason, to be held (65); one that does not answer is left out.
+ * Every wiki of a file uploaded then watches it, so its next version and
+ * its description's edits mail.  0, or -1 (pg->worst set).
+ */
+static int
+sync_files(struct page *pg, const char **titles, size_t nt)
+{
+	struct mwfile *fv[SYNC_WIKIS] = { 0 };
+	const struct mwfile *sf, *f;
+	struct side *s, *src;
+	struct mwerr e;
+	char sha1[41], comment[600], *text;
+	size_t i, k;
+	int si, fd, rc = 0, any = 0;
+
+	for (i = 0; i < pg->n; i++) {
+		s = &pg->s[i];
+		if (!in(s))
+			continue;
+		fv[i] = xcalloc(nt, sizeof(*fv[i]));
+		if (mw_files(s->mw, titles, nt, fv[i], &e) == -1) {
+			leave_out(pg, s, &e);
+			free(fv[i]);
+			fv[i] = NULL;
+		}
+	}
+	for (k = 0; k < nt && rc == 0; k++) {
+		if ((si = file_source(pg, fv, k)) == -1)
+			continue;
+		src = &pg->s[si];
+		sf = &fv[si][k];
+		fd = -1;
+		text = NULL;
+		for (i = 0; i < pg->n && rc == 0; i++) {
+			s = &pg->s[i];
+			f = fv[i] ? &fv[i][k] : NULL;
+			if (s == src || f == NULL || !in(s) || (!f->missing &&
+			    strcmp(f->sha1, sf->sha1) == 0))
+				continue;
+			if (!f->missing && !f->local) {
+				ws_log(LOG_NOTICE, "%s: %s: from a shared "
+				    "repository there: not overwritten",
+				    s->w->name, f->title);
+				continue;
+			}
+			if (fd == -1) {
+				if ((fd = file_tmp(pg)) == -1)
+					die(EX_TEMPFAIL, "a temporary file for "
+					    "%s", sf->title);
+				if (mw_download(src->mw, sf, fd, sha1, &e) == -1) {
+					failed(pg, src, &e);
+					rc = -1;
+					break;
+				}
+				if (strcmp(sha1, sf->sha1) != 0) {
+					ws_log(LOG_NOTICE, "%s: %s: changed as it "
+					    "was read: later", src->w->name,
+					    sf->title);
+					pg->worst = EX_TEMPFAIL;
+					rc = -1;
+					break;
+				}
+			}
+			if (text == NULL && !f->haspage)
+				text = file_text(pg, src, sf->title);
+			snprintf(comment, sizeof(comment), "from %s, uploaded "
+			    "by %s%s%s", src->w->name, *sf->user ? sf->user :
+			    "someone", *sf->comment ? ": " : "", sf->comment);
+			cut(comment, 250);
+			if (mw_upload(s->mw, sf->title, fd, (off_t)sf->size,
+			    text ? text : "", comment, &e) == -1) {
+				if (e.temp) {
+					leave_out(pg, s, &e);
+					continue;
+				}
+				ws_log(LOG_ERR, "%s: %s: not uploaded: %s",
+				    s->w->name, sf->title, e.msg);
+				pg->worst = e.code;
+				rc = -1;
+				break;
+			}
+			ws_log(LOG_INFO, "%s: %s: uploaded from %s (%ld bytes)",
+			    s->w->name, sf->title, src->w->name, sf->size);
+			s->files++;
+			any = 1;
+		}
+		if (fd != -1)
+			close(fd);
+		free(text);
+	}
+	for (i = 0; i < pg->n; i++) {
+		if (any && fv[i] != NULL && in(&pg->s[i]) &&
+		    mw_watch(pg->s[i].mw, titles, nt, &e) == -1)
+			ws_log(LOG_NOTICE, "%s: watching files: %s",
+			    pg->s[i].w->name, e.msg);
+		if (fv[i] != NULL)
+			mw_files_free(fv[i], nt);
+	}
+	return rc;
+}
+
+/* The files the page shows, as its first wiki taking part has it. */
+static int
+page_files(struct page *pg)
+{
+	struct mwfile *v = NULL;
+	const char **titles;
+	struct side *s = NULL;
+	struct mwerr e;
+	size_t i, n = 0;
+	int rc;
+
+	for (i = 0; i < pg->n && s == NULL; i++)
+		if (in(&pg->s[i]) && !pg->s[i].top.missing)
+			s = &pg->s[i];
+	if (s == NULL)
+		return 0;
+	if (mw_files_of(s->mw, pg->title, &v, &n, &e) == -1) {
+		failed(pg, s, &e);
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	titles = xreallocarray(NULL, n, sizeof(*titles));
+	for (i = 0; i < n; i++)
+		titles[i] = v[i].title;
+	rc = sync_files(pg, titles, n);
+	free(titles);
+	mw_files_free(v, n);
+	return rc;
+}
+
+/* mw_file_users: the first page showing the file that a group syncs. */
+struct fileuse {
+	const char	*wiki;
+	struct syncset	*set;
+	int		 found;
+};
+
+static int
+file_user(const struct mwpage *p, void *arg)
+{
+	struct fileuse *u = arg;
+
+	if (p->missing || syncset_of(ws_conf(), u->wiki, p->title, p->cats,
+	    p->ncats, u->set) < 2 || !u->set->first->files)
+		return 0;
+	return u->found = 1;
+}
+
+/*
+ * A file's description page that no group syncs itself is synced with
+ * the set of the first page showing the file that a group with files =
+ * yes syncs: so a new version of the file, and the description's edits,
+ * reach every wiki that shows it.
+ */
+static int
+file_set(struct mw *m, const struct wiki *w, const char *title,
+    struct syncset *set)
+{
+	struct fileuse u = { w->name, set, 0 };
+	struct mwerr e;
+
+	if (mw_file_users(m, title, file_user, &u, &e) == -1) {
+		ws_log(LOG_NOTICE, "%s: %s: its users: %s", w->name, title,
+		    e.msg);
+		return 0;
+	}
+	return u.found;
+}
+
 /* --- the job --------------------------------------------------------- */
 
 /* Does every wiki take part, holding the revision its base names? */
@@ -1617,7 +1865,8 @@ report(const struct page *pg, FILE *out)
 
 	for (i = 0; i < pg->n; i++) {
 		s = &pg->s[i];
-		if (i == pg->origin && s->revs == 0 && !s->merged && !s->out)
+		if (i == pg->origin && s->revs == 0 && !s->merged && !s->out &&
+		    !s->files)
 			continue;
 		fprintf(out, "%s%s: ", any++ ? "; " : "", s->w->name);
 		if (s->out)
@@ -1628,8 +1877,11 @@ report(const struct page *pg, FILE *out)
 		else if (s->revs)
 			fprintf(out, "%zu revision%s", s->revs,
 			    s->revs == 1 ? "" : "s");
-		else
+		else if (!s->files)
 			fputs("has it", out);
+		if (s->files)
+			fprintf(out, "%s%zu file%s", s->revs || s->merged ?
+			    ", " : "", s->files, s->files == 1 ? "" : "s");
 	}
 	fputs(any ? "\n" : "nothing to push\n", out);
 }
@@ -1695,7 +1947,7 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 	struct mw *m;
 	long long seen_at;
 	size_t i, round;
-	int r;
+	int r, isfile;
 
 	memset(&pg, 0, sizeof(pg));
 	memset(&cur, 0, sizeof(cur));
@@ -1720,11 +1972,13 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 	strlcpy(pg.title, cur.title, sizeof(pg.title));
 	if (!cur.missing && syncset_of(ws_conf(), w->name, pg.title, cur.cats,
 	    cur.ncats, &pg.set) < 2 && !set_elsewhere(st, w, pg.title,
-	    &pg.set)) {
+	    &pg.set) && !(cur.ns == NS_FILE && file_set(m, w, pg.title,
+	    &pg.set))) {
 		fprintf(out, "%s: %s: not in a synced group\n", w->name,
 		    pg.title);
 		goto nothing;
 	}
+	isfile = cur.ns == NS_FILE && !cur.missing;
 	mw_pages_free(&cur, 1);
 	for (i = 0; i < pg.set.n; i++) {
 		pg.s[i].w = pg.set.wikis[i];
@@ -1740,6 +1994,14 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 	read_bases(&pg);
 	watch_new(&pg);
 	fold_queued(&pg, j, seen_at);
+	/* a file's own page: the file first, which makes its page where
+	   it is new */
+	if (isfile && pg.set.first->files) {
+		const char *t = pg.title;
+
+		if (read_tops(&pg) == -1 || sync_files(&pg, &t, 1) == -1)
+			goto out;
+	}
 	for (round = 0, r = MOVED; round < ROUNDS; round++) {
 		/*
 		 * After a round whose every edit MediaWiki saved as sent, what
@@ -1759,6 +2021,9 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 			continue;
 		if (all_same(&pg)) {
 			if ((r = agree(&pg)) == 0) {
+				if (!isfile && pg.set.first->files &&
+				    page_files(&pg) == -1)
+					goto out;
 				report(&pg, out);
 				goto out;
 			}

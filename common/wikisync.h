@@ -84,6 +84,7 @@ struct group {
 	enum conflict	 conflict;
 	int		 talknotes;	/* tell both editors of a conflict */
 	enum deletions	 deletions;
+	int		 files;		/* sync the files its pages show */
 	int		 line;
 	int		 onpage;	/* defined on the groups page */
 };

@@ -73,7 +73,7 @@ class WsTestbedSetup extends Maintenance {
 		$editor = $this->makeUser( $this->env( 'WS_EDITOR' ), $rand() );
 		$this->botPassword( $editor, $this->env( 'WS_EDITOR_APP' ), $this->env( 'WS_EDITOR_PASS' ),
 			[ 'basic', 'editpage', 'createeditmovepage', 'delete', 'editmywatchlist',
-				'viewmywatchlist' ] );
+				'viewmywatchlist', 'uploadfile', 'uploadeditmovefile' ] );
 		$services->getUserGroupManager()->addUserToGroup( $editor, 'sysop' );
 
 		$sync = $this->makeUser( $this->env( 'WS_SYNC_USER' ), $rand() );
@@ -81,7 +81,7 @@ class WsTestbedSetup extends Maintenance {
 		$services->getUserGroupManager()->addUserToGroup( $sync, 'sysop' );
 		$this->botPassword( $sync, $this->env( 'WS_SYNC_APP' ), $this->env( 'WS_SYNC_PASS' ),
 			[ 'basic', 'highvolume', 'editpage', 'createeditmovepage', 'delete', 'editmywatchlist',
-				'viewmywatchlist', 'privateinfo' ] );
+				'viewmywatchlist', 'privateinfo', 'uploadfile', 'uploadeditmovefile' ] );
 		$sync->setEmail( $this->env( 'WS_SYNC_ADDR' ) );
 		// confirmEmail() does nothing while $wgEmailAuthentication is off: set the stamp itself.
 		$sync->setEmailAuthenticationTimestamp( wfTimestampNow() );

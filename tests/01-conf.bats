@@ -149,12 +149,13 @@ conf_error() {	# line message, config on stdin
 	    conf_error 9 'group g: no categories or pages'
 }
 
-@test "bad values: history, conflict, talk-notes, deletions, timeout, syslog, hold-after, spool" {
+@test "bad values: history, conflict, talk-notes, deletions, files, timeout, syslog, hold-after, spool" {
 	printf '[group g]\nhistory = all\n' | conf_error 2 'history: not replay or latest: all'
 	printf '[group g]\nconflict = ours\n' | conf_error 2 'conflict: not wiki or markers: ours'
 	printf '[group g]\ntalk-notes = maybe\n' | conf_error 2 'talk-notes: not yes or no: maybe'
 	printf '[group g]\ndeletions = never\n' | conf_error 2 'deletions: not sync or keep: never'
 	printf '[group g]\ndeletions = keep\ndeletions = sync\n' | conf_error 3 'duplicate key "deletions"'
+	printf '[group g]\nfiles = some\n' | conf_error 2 'files: not yes or no: some'
 	printf '[wiki a]\ntimeout = 0\n' | conf_error 2 'timeout: not a number of seconds (1-3600): 0'
 	printf 'syslog = kern9\n' | conf_error 1 'syslog: unknown facility "kern9"'
 	printf 'hold-after = many\n' | conf_error 1 'hold-after: not a number from 1 to 1000: many'

@@ -66,6 +66,7 @@ check() { printf '%s' "$1" | ws-groups -f -; }
  | pages = A, B
  | talk-notes = no
  | deletions = keep
+ | files = no
 }}'
 	assert_status 0
 	[ -z "$stderr" ]
@@ -76,6 +77,7 @@ history = latest
 conflict = wiki
 talk-notes = yes
 deletions = sync
+files = yes
 
 [group more]
 wikis = beta, alpha
@@ -83,7 +85,8 @@ pages = A, B
 history = replay
 conflict = wiki
 talk-notes = no
-deletions = keep" ]
+deletions = keep
+files = no" ]
 }
 
 @test "each wrong page is refused whole, with where and why, exit 65" {

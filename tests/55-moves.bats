@@ -47,7 +47,6 @@ move_job() {
 }
 
 sha1() { printf '%s' "$1" | sha1sum | cut -d' ' -f1; }
-held_one() { [ "$(held)" -eq 1 ]; }
 
 @test "a page moved on alpha is moved on beta and gamma, leaving a redirect as alpha did; its base follows" {
 	t="Old Title" to="New Title" text=$'moving text\n[[Category:Synced]]'

@@ -103,6 +103,7 @@ has_job() { [ -n "$(jobof "$1" "$2")" ]; }
 
 # held: how many jobs are held
 held() { ws-queue ls -a | awk -F'\t' '$1 == "hold"' | wc -l; }
+held_one() { [ "$(held)" -eq 1 ]; }
 
 # base WIKI TITLE: "SHA1 REVID GEN", the pointer as the store keeps it
 base() {
