@@ -1050,6 +1050,15 @@ follow_move(struct page *pg, struct side *mv, const char *to, int noredir,
 			rekey(pg, &pg->s[i], to);
 	if (all)
 		rekey(pg, mv, to);
+	/*
+	 * A move copies the sync user's watch with its mark: unseen since a
+	 * mail for the old title, the new one would mail no more.  Seen
+	 * now, before the new title is read, every later edit mails.
+	 */
+	for (i = 0; i < pg->n; i++)
+		if (in(&pg->s[i]) && mw_seen(pg->s[i].mw, to, &e) == -1)
+			ws_log(LOG_WARNING, "%s: %s: %s", pg->s[i].w->name, to,
+			    e.msg);
 	strlcpy(pg->to, to, sizeof(pg->to));
 	return RENAMED;
 }

@@ -187,3 +187,20 @@ sha1() { printf '%s' "$1" | sha1sum | cut -d' ' -f1; }
 	[ "${#lines[@]}" -eq "$n" ]
 	ws-queue done "$job"
 }
+
+@test "after a move, an edit under the new title on a wiki that followed it mails again (chaos seed 13)" {
+	t="Unseen Move" to="Unseen Move Done"
+	synced "$t" $'first\n[[Category:Synced]]'
+	# beta's edit mails, and its job is gone: the sync user has not
+	# seen the page there since, so MediaWiki mails no more for it
+	edit beta "$t" $'first\nbeta, before the move\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_job beta "$t"
+	ws-queue done "$(jobof beta "$t")"
+	job=$(move_job alpha "$t" "$to")
+	push_verify "$job"
+	ws-queue done "$job"
+	has_text gamma "$to" $'first\nbeta, before the move\n[[Category:Synced]]'
+	# the move copied beta's watch with its unseen mark to the new title
+	edit beta "$to" $'first\nbeta, before the move\nbeta, after\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_job beta "$to"
+}
