@@ -4,7 +4,8 @@
  *
  * Sources, all local unless -w: SPOOL/state/WIKI as ws-login -k writes
  * it, the queue, the store's log (the newest finished record of any of a
- * group's wikis is the group's last sync).  A page in conflict is one in
+ * group's wikis is the group's last sync) and its pointers (a page
+ * deleted on a wiki and kept on the others, deletions = keep).  A page in conflict is one in
  * the category ws-push gives a merge that kept both sides; only the wikis
  * know when a person has resolved one, so -w asks each wiki not recorded
  * down for its members.  Held jobs are always shown.
@@ -27,10 +28,10 @@
 
 #include "wikisync.h"
 #include "diff.h"
-#include "mw.h"
+#include "sync.h"
 
 #define MAXCOL			6
-#define MAXTABLE		6
+#define MAXTABLE		7
 
 static const char usage[] = "[-qtvw] [-c file] [-d dir] [-p wiki:page]";
 
@@ -70,6 +71,8 @@ struct status {
 	size_t		 nheld;
 	struct inconflict	*cf;
 	size_t		 ncf;
+	struct inconflict	*kept;	/* deleted there, kept elsewhere */
+	size_t		 nkept;
 	int		 cfasked;	/* -w */
 	struct last	*last;		/* one per group */
 	char		 gerr[600];	/* why the groups page was refused */
@@ -216,9 +219,32 @@ in_group(const struct group *g, const char *wiki)
 	return 0;
 }
 
-/* The newest finished log record of each group's wikis, newest first. */
+/* A pointer whose page was deleted on its wiki and kept on the others. */
+static int
+kept_one(int wfd, const char *wiki, const char *key, void *arg)
+{
+	struct status *s = ((void **)arg)[0];
+	struct store *st = ((void **)arg)[1];
+	const struct wiki *w;
+	struct storeptr p;
+
+	(void)wfd;
+	if ((w = conf_wiki(ws_conf(), wiki)) == NULL ||
+	    store_ptr_read(st, wiki, key, &p) == -1 ||
+	    strcmp(p.revid, KEPT_REV) != 0)
+		return 0;
+	s->kept = xreallocarray(s->kept, s->nkept + 1, sizeof(*s->kept));
+	s->kept[s->nkept].wiki = w->name;
+	s->kept[s->nkept++].title = xstrdup(p.title);
+	return 0;
+}
+
+/*
+ * The newest finished log record of each group's wikis, newest first;
+ * and the deletions kept, from the pointers.
+ */
 static void
-read_log(const struct conf *c, struct status *s)
+read_store(const struct conf *c, struct status *s)
 {
 	struct store st;
 	struct storeptr p;
@@ -227,11 +253,20 @@ read_log(const struct conf *c, struct status *s)
 	size_t g, left = c->ngroups;
 	off_t i;
 
+	void *arg[2] = { s, &st };
+
 	s->last = xcalloc(c->ngroups ? c->ngroups : 1, sizeof(*s->last));
 	if (left == 0)
 		return;
 	if (store_open(&st, ws_spool()) == -1)
 		die(EX_TEMPFAIL, "store in %s", ws_spool());
+	for (g = 0; g < c->ngroups; g++)
+		if (c->groups[g].deletions == DELETIONS_KEEP) {
+			if (store_walk(&st, kept_one, arg) == -1)
+				ws_log(LOG_WARNING, "store: %s",
+				    strerror(errno));
+			break;
+		}
 	for (i = store_log_records(&st) - 1; i >= 0 && left > 0; i--) {
 		if (store_log_read(&st, i, &r) == -1 || r.finished != '+')
 			continue;
@@ -382,6 +417,18 @@ tables(const struct status *s, const struct conf *c, int clock,
 		}
 	}
 
+	if (s->nkept > 0) {
+		t = &tb[n++];
+		*t = (struct table){ "Deleted on one wiki, kept on the others "
+		    "(deletions = keep)", 2, NULL, 0 };
+		cell(t, "deleted on");
+		cell(t, "page");
+		for (i = 0; i < s->nkept; i++) {
+			cell(t, "%s", s->kept[i].wiki);
+			cell(t, "%s", s->kept[i].title);
+		}
+	}
+
 	if (s->cfasked) {
 		t = &tb[n++];
 		*t = (struct table){ "Pages in conflict", 2, NULL, 0 };
@@ -492,6 +539,12 @@ print_tsv(const struct status *s, const struct conf *c)
 		printf("conflict");
 		field(s->cf[i].wiki);
 		field(s->cf[i].title);
+		putchar('\n');
+	}
+	for (i = 0; i < s->nkept; i++) {
+		printf("kept");
+		field(s->kept[i].wiki);
+		field(s->kept[i].title);
 		putchar('\n');
 	}
 	if (c->groupswiki != NULL) {
@@ -623,8 +676,11 @@ status_free(struct status *s)
 	}
 	for (i = 0; i < s->ncf; i++)
 		free(s->cf[i].title);
+	for (i = 0; i < s->nkept; i++)
+		free(s->kept[i].title);
 	free(s->held);
 	free(s->cf);
+	free(s->kept);
 	free(s->ws);
 	free(s->last);
 }
@@ -674,7 +730,7 @@ status_main(int argc, char *argv[])
 	read_wikis(c, &s);
 	read_queue(&sp, &s);
 	spool_close(&sp);
-	read_log(c, &s);
+	read_store(c, &s);
 	read_groups(&s);
 	if (ask)
 		read_conflicts(&s);

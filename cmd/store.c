@@ -221,48 +221,39 @@ fsck_versions(int repair, int *fixed)
 }
 
 /* Pointers: each to a version that exists. */
+struct fsck { int repair, bad, fixed; };
+
+static int
+fsck_pointer(int wfd, const char *wiki, const char *key, void *arg)
+{
+	struct fsck *f = arg;
+	struct storeptr p;
+	struct stat sb;
+
+	if (store_ptr_read(&st, wiki, key, &p) == 0 &&
+	    fstatat(st.versions, p.sha1, &sb, 0) == 0)
+		return 0;
+	printf("cur/%s/%s: %s%s\n", wiki, key, errno == ENOENT ?
+	    "points to a missing version" : "not a pointer", f->repair ?
+	    ": removed (the page counts as never synced)" : "");
+	f->bad++;
+	if (f->repair) {
+		if (unlinkat(wfd, key, 0) == -1 || fsync_dir(wfd) == -1)
+			die(EX_TEMPFAIL, "cur/%s/%s", wiki, key);
+		f->fixed++;
+	}
+	return 0;
+}
+
 static int
 fsck_pointers(int repair, int *fixed)
 {
-	struct dirent *wd, *pd;
-	struct storeptr p;
-	struct stat sb;
-	char path[600];
-	int fd, wfd, bad = 0;
-	DIR *d, *w;
+	struct fsck f = { repair, 0, 0 };
 
-	if ((fd = dup(st.cur)) == -1 || (d = fdopendir(fd)) == NULL)
+	if (store_walk(&st, fsck_pointer, &f) == -1)
 		die(EX_TEMPFAIL, "cur");
-	while ((wd = readdir(d)) != NULL) {
-		if (wd->d_name[0] == '.')
-			continue;
-		if ((wfd = openat(st.cur, wd->d_name, O_RDONLY |
-		    O_DIRECTORY)) == -1 || (w = fdopendir(wfd)) == NULL)
-			die(EX_TEMPFAIL, "cur/%s", wd->d_name);
-		while ((pd = readdir(w)) != NULL) {
-			if (pd->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", wd->d_name,
-			    pd->d_name);
-			if (store_ptr_read(&st, wd->d_name, pd->d_name, &p)
-			    == 0 && fstatat(st.versions, p.sha1, &sb, 0) == 0)
-				continue;
-			printf("cur/%s: %s%s\n", path, errno == ENOENT ?
-			    "points to a missing version" : "not a pointer",
-			    repair ? ": removed (the page counts as never "
-			    "synced)" : "");
-			bad++;
-			if (repair) {
-				if (unlinkat(wfd, pd->d_name, 0) == -1 ||
-				    fsync_dir(wfd) == -1)
-					die(EX_TEMPFAIL, "cur/%s", path);
-				(*fixed)++;
-			}
-		}
-		closedir(w);
-	}
-	closedir(d);
-	return bad;
+	*fixed += f.fixed;
+	return f.bad;
 }
 
 static int

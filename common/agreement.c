@@ -18,7 +18,8 @@
 /*
  * sync=SHA1 GEN WIKI:REVID:PAGEID ... (or "-": nothing to verify; REVID 0
  * for every wiki: the page was deleted on all of them), sync.left=
- * WIKI:CODE ... (the wikis left out, and why in sync.why) and
+ * WIKI:CODE ... (the wikis left out, and why in sync.why), sync.kept=
+ * WIKI ... (where the page was deleted and kept on the others) and
  * sync.title, written together in one replacement of the job.
  */
 int
@@ -75,6 +76,16 @@ agreement_read(const struct job *j, struct agreement *a)
 			if (*p != ' ' && *p != '\0')
 				goto bad;
 		}
+	if ((p = job_get(j, "sync.kept")) != NULL)
+		while (*p != '\0') {
+			if (a->nkept == SYNC_WIKIS || sscanf(p, " %32[^ ]%n",
+			    a->kept[a->nkept], &used) != 1)
+				goto bad;
+			a->nkept++;
+			p += used;
+			while (*p == ' ')
+				p++;
+		}
 	return 0;
 bad:
 	errno = EINVAL;
@@ -84,14 +95,16 @@ bad:
 int
 agreement_write(struct spool *sp, const char *id, const struct agreement *a)
 {
-	const char *keys[4] = { "sync", "sync.title", "sync.left", "sync.why" };
-	const char *vals[4];
+	const char *keys[5] = { "sync", "sync.title", "sync.left", "sync.why",
+	    "sync.kept" };
+	const char *vals[5];
 	char v[SHA1_HEX + 24 + SYNC_WIKIS * 72], l[SYNC_WIKIS * 48] = "";
+	char k[SYNC_WIKIS * 34] = "";
 	size_t i, len;
 
 	if (*a->sha1 == '\0') {
 		vals[0] = "-";
-		vals[1] = vals[2] = vals[3] = "";
+		vals[1] = vals[2] = vals[3] = vals[4] = "";
 	} else {
 		len = snprintf(v, sizeof(v), "%s %lld", a->sha1, a->gen);
 		for (i = 0; i < a->n; i++)
@@ -100,12 +113,16 @@ agreement_write(struct spool *sp, const char *id, const struct agreement *a)
 		for (i = 0, len = 0; i < a->nleft; i++)
 			len += snprintf(l + len, sizeof(l) - len, "%s%s:%d",
 			    i ? " " : "", a->left[i].wiki, a->left[i].code);
+		for (i = 0, len = 0; i < a->nkept; i++)
+			len += snprintf(k + len, sizeof(k) - len, "%s%s",
+			    i ? " " : "", a->kept[i]);
 		vals[0] = v;
 		vals[1] = a->title;
 		vals[2] = l;
 		vals[3] = a->why;
+		vals[4] = k;
 	}
-	return job_update(sp, id, keys, vals, 4);
+	return job_update(sp, id, keys, vals, 5);
 }
 
 /* Is wiki one of those the job's agreement left out? */

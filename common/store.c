@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <md5.h>
@@ -407,4 +408,42 @@ fail:
 		close(dir);
 	errno = e;
 	return -1;
+}
+
+/*
+ * Every pointer file: fn(wiki's directory, wiki, key, arg) for each, in
+ * no order, until fn returns non-zero (returned); -1 when a directory
+ * cannot be read.
+ */
+int
+store_walk(struct store *st, int (*fn)(int, const char *, const char *,
+    void *), void *arg)
+{
+	struct dirent *wd, *pd;
+	int fd, wfd, rc = 0;
+	DIR *d, *w;
+
+	if ((fd = dup(st->cur)) == -1)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	while (rc == 0 && (wd = readdir(d)) != NULL) {
+		if (wd->d_name[0] == '.')
+			continue;
+		if ((wfd = openat(st->cur, wd->d_name, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) == -1 || (w = fdopendir(wfd)) == NULL) {
+			if (wfd != -1)
+				close(wfd);
+			rc = -1;
+			break;
+		}
+		while (rc == 0 && (pd = readdir(w)) != NULL)
+			if (pd->d_name[0] != '.')
+				rc = fn(wfd, wd->d_name, pd->d_name, arg);
+		closedir(w);
+	}
+	closedir(d);
+	return rc;
 }

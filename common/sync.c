@@ -1580,8 +1580,11 @@ agree_sides(struct page *pg, struct agreement *a)
 		a->gen = pg->newest + 1;
 	for (i = 0; i < pg->n; i++) {
 		s = &pg->s[i];
-		if (s->kept)
+		if (s->kept) {
+			strlcpy(a->kept[a->nkept++], s->w->name,
+			    sizeof(a->kept[0]));
 			continue;
+		}
 		if (s->out) {
 			strlcpy(a->left[a->nleft].wiki, s->w->name,
 			    sizeof(a->left[0].wiki));
@@ -2208,6 +2211,16 @@ sync_verify(struct store *st, const struct job *j, const struct wiki *origin)
 		    a.w[i].pageid) == -1)
 			die(EX_TEMPFAIL, "store: %s %s", w[i]->name, a.title);
 	}
+	/* a deletion kept: its wiki's base says so, its text unchanged */
+	for (i = 0; i < a.nkept; i++)
+		if (conf_wiki(ws_conf(), a.kept[i]) != NULL &&
+		    store_get(st, a.kept[i], a.title, &p) == 0 &&
+		    strcmp(p.revid, KEPT_REV) != 0 &&
+		    strcmp(p.revid, DELETED_REV) != 0 &&
+		    strcmp(p.revid, MOVED_REV) != 0 &&
+		    store_set(st, a.kept[i], a.title, p.sha1, KEPT_REV, p.gen,
+		    p.pageid) == -1)
+			die(EX_TEMPFAIL, "store: %s %s", a.kept[i], a.title);
 	for (i = 0; i < a.nleft; i++) {
 		if (conf_wiki(ws_conf(), a.left[i].wiki) == NULL)
 			continue;

@@ -19,6 +19,9 @@
 #define SYNC_WIKIS	32	/* wikis one page is synced across, at most */
 #define MOVED_REV	"moved"		/* ... when the page went to another
 					   title: not a base */
+#define KEPT_REV	"kept"		/* ... when the page was deleted there
+					   and kept on the others (deletions =
+					   keep): its text before, still a base */
 #define DELETED_REV	"deleted"	/* a store pointer's revision when the
 					   agreement was the page's deletion */
 
@@ -45,6 +48,9 @@ struct agreement {
 		int	 code;			/* sysexits(3): why */
 	}		 left[SYNC_WIKIS];
 	char		 why[600];		/* the first left out, why */
+	size_t		 nkept;			/* deleted there, kept on */
+	char		 kept[SYNC_WIKIS][33];	/* the others (deletions =
+						   keep) */
 };
 
 int	 agreement_read(const struct job *, struct agreement *);

@@ -248,6 +248,8 @@ int	 store_log_read(struct store *, off_t, struct logrec *);
 int	 store_log_repair(struct store *, char *, size_t);
 int	 store_ptr_read(struct store *, const char *, const char *,
 	    struct storeptr *);
+int	 store_walk(struct store *, int (*)(int, const char *, const char *,
+	    void *), void *);
 #define STORE_LOGREC	182
 
 /* SPOOL/state/WIKI: is the wiki up, see state.c. */

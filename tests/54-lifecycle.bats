@@ -202,6 +202,13 @@ second, saved as it went
 	has_text beta "$t" $'keep me\n[[Category:Synced]]'
 	has_text gamma "$t" $'keep me\n[[Category:Synced]]'
 	missing alpha "$t"
+	# alpha's base says its deletion was kept, with the text before
+	run base alpha "$t"
+	[[ "$output" == "$(printf 'keep me\n[[Category:Synced]]' | sha1sum | cut -d' ' -f1) kept "* ]]
+	run ws-status -t
+	[[ "$output" == *$'\nkept\talpha\tKept Elsewhere\n'* ]]
+	run ws-status
+	[[ "$output" == *"Deleted on one wiki, kept on the others"*"alpha"*"Kept Elsewhere"* ]]
 	edit beta "$t" $'keep me\nand me, on beta\n[[Category:Synced]]' "beta goes on" >/dev/null
 	wait_for 3 has_job beta "$t"
 	job=$(jobof beta "$t")
@@ -209,5 +216,7 @@ second, saved as it went
 	ws-queue done "$job"
 	has_text gamma "$t" $'keep me\nand me, on beta\n[[Category:Synced]]'
 	missing alpha "$t"
+	run ws-status -t
+	[[ "$output" == *$'\nkept\talpha\tKept Elsewhere\n'* ]]
 	bed_setup
 }
