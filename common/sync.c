@@ -1959,7 +1959,7 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 	struct mw *m;
 	long long seen_at;
 	size_t i, round;
-	int r, isfile;
+	int r, isfile, was;
 
 	memset(&pg, 0, sizeof(pg));
 	memset(&cur, 0, sizeof(cur));
@@ -2032,8 +2032,11 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 		if (r != 0)
 			continue;
 		if (all_same(&pg)) {
+			/* settled: the files were made the same when the
+			   bases were agreed on, and a new version mails */
+			was = settled(&pg);
 			if ((r = agree(&pg)) == 0) {
-				if (!isfile && pg.set.first->files &&
+				if (!isfile && !was && pg.set.first->files &&
 				    page_files(&pg) == -1)
 					goto out;
 				report(&pg, out);
