@@ -1369,7 +1369,8 @@ file_text(struct page *pg, struct side *s, const char *title)
  * uploaded, through one unnamed temporary file, never whole in memory; a
  * new file's description page gets the source's text.  A wiki that
  * refuses a file (too large, a type it does not take) stops the job with
- * its reason, to be held (65); one that does not answer is left out.
+ * its reason, to be held (65); one that does not answer is left out,
+ * and the job stays queued for it (75).
  * Every wiki of a file uploaded then watches it, so its next version and
  * its description's edits mail.  0, or -1 (pg->worst set).
  */
@@ -1390,6 +1391,7 @@ sync_files(struct page *pg, const char **titles, size_t nt)
 			continue;
 		fv[i] = xcalloc(nt, sizeof(*fv[i]));
 		if (mw_files(s->mw, titles, nt, fv[i], &e) == -1) {
+			failed(pg, s, &e);
 			leave_out(pg, s, &e);
 			free(fv[i]);
 			fv[i] = NULL;
@@ -1441,6 +1443,8 @@ sync_files(struct page *pg, const char **titles, size_t nt)
 			if (mw_upload(s->mw, sf->title, fd, (off_t)sf->size,
 			    text ? text : "", comment, &e) == -1) {
 				if (e.temp) {
+					/* the job stays queued for it */
+					failed(pg, s, &e);
 					leave_out(pg, s, &e);
 					continue;
 				}
