@@ -7,9 +7,12 @@
  *   store/cur/WIKI/KEY    the pointer: "SHA1 REVID GEN PAGEID\nTITLE\n",
  *                         the text WIKI and its group last agreed on, at
  *                         WIKI's revision REVID of its page PAGEID; KEY is
- *                         the md5 of the title; GEN names the agreement
- *                         (the same on every wiki of it, larger for a
- *                         later one; 0: unknown; so is a PAGEID of 0);
+ *                         the md5 of the title, TITLE the title itself, or
+ *                         where the page is on WIKI (a move not followed
+ *                         there yet) or went (REVID "moved"); GEN names
+ *                         the agreement (the same on every wiki of it,
+ *                         larger for a later one; 0: unknown; so is a
+ *                         PAGEID of 0);
  *                         replaced whole by rename
  *   store/log             fixed-length records, STORE_LOGREC bytes:
  *                         "TIME WIKI KEY OLD NEW REVID F\n"
@@ -342,6 +345,19 @@ int
 store_set(struct store *st, const char *wiki, const char *title,
     const char *sha1, const char *revid, long long gen, long pageid)
 {
+	return store_set_as(st, wiki, title, title, sha1, revid, gen, pageid);
+}
+
+/*
+ * The same, the pointer naming the page as shown: where the wiki still
+ * has it under another title (a move not yet followed there), or where
+ * it went (a pointer that says "moved").
+ */
+int
+store_set_as(struct store *st, const char *wiki, const char *title,
+    const char *shown, const char *sha1, const char *revid, long long gen,
+    long pageid)
+{
 	char key[MD5_HEX + 1], rec[STORE_LOGREC + 1], what[128], body[700];
 	struct storeptr old;
 	struct afile af;
@@ -350,7 +366,7 @@ store_set(struct store *st, const char *wiki, const char *title,
 	int dir = -1, e, had;
 
 	if (!sha1_valid(sha1) || strlen(wiki) > 32 || strlen(revid) > 10 ||
-	    strlen(title) >= sizeof(old.title) || strchr(title, '\n')) {
+	    strlen(shown) >= sizeof(old.title) || strchr(shown, '\n')) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -366,7 +382,8 @@ store_set(struct store *st, const char *wiki, const char *title,
 	had = store_ptr_read(st, wiki, key, &old) == 0;
 	errno = 0;
 	if (had && strcmp(old.sha1, sha1) == 0 && strcmp(old.revid, revid) == 0 &&
-	    old.gen == gen && old.pageid == pageid) {
+	    old.gen == gen && old.pageid == pageid &&
+	    strcmp(old.title, shown) == 0) {
 		store_log_unlock(st);
 		close(dir);
 		return 0;
@@ -384,7 +401,7 @@ store_set(struct store *st, const char *wiki, const char *title,
 		goto undo;
 	}
 	snprintf(body, sizeof(body), "%s %s %lld %ld\n%s\n", sha1, revid, gen,
-	    pageid, title);
+	    pageid, shown);
 	if (afile_open(&af, st->tmp, dir, key, 0640, 0) == -1)
 		goto undo;
 	fputs(body, af.fp);

@@ -946,22 +946,46 @@ move_reason(char *buf, size_t len, const struct side *s,
 /*
  * s's base follows its page from pg->title to `to`: the pointer is
  * copied there (unless one of the same page, as new, is there already),
- * then the old title's says "moved", which no job takes for a base.
+ * then the old title's says "moved", naming `to`, and no job takes it
+ * for a base.  Pending (s did not move the page): the copy names the old
+ * title, where s still has the page, and the old pointer stays.
  */
 static void
-rekey(struct page *pg, struct side *s, const char *to)
+rekey(struct page *pg, struct side *s, const char *to, int pending)
 {
 	struct storeptr p;
 
 	if (!(store_get(pg->st, s->w->name, to, &p) == 0 &&
 	    p.pageid == s->ptr.pageid && p.gen >= s->ptr.gen &&
 	    strcmp(p.revid, MOVED_REV) != 0) &&
-	    store_set(pg->st, s->w->name, to, s->ptr.sha1, s->ptr.revid,
-	    s->ptr.gen, s->ptr.pageid) == -1)
+	    store_set_as(pg->st, s->w->name, to, pending ? pg->title : to,
+	    s->ptr.sha1, s->ptr.revid, s->ptr.gen, s->ptr.pageid) == -1)
 		die(EX_TEMPFAIL, "store: %s %s", s->w->name, to);
-	if (store_set(pg->st, s->w->name, pg->title, s->ptr.sha1, MOVED_REV,
-	    s->ptr.gen, s->ptr.pageid) == -1)
+	if (!pending && store_set_as(pg->st, s->w->name, pg->title, to,
+	    s->ptr.sha1, MOVED_REV, s->ptr.gen, s->ptr.pageid) == -1)
 		die(EX_TEMPFAIL, "store: %s %s", s->w->name, pg->title);
+}
+
+/* Another page holds the title on s: a move is never forced over it. */
+static int
+move_blocked(struct page *pg, const struct side *s, const char *from,
+    const char *to, const char *as)
+{
+	ws_log(LOG_ERR, "%s: %s: not moved to %s as on %s: %s has another "
+	    "page there; move or delete one, then release the job",
+	    s->w->name, from, to, as, s->w->name);
+	pg->worst = EX_DATAERR;
+	return -1;
+}
+
+/* A move done: the new title marked seen, see follow_move. */
+static void
+moved_seen(struct side *s, const char *to)
+{
+	struct mwerr e;
+
+	if (mw_seen(s->mw, to, &e) == -1)
+		ws_log(LOG_WARNING, "%s: %s: %s", s->w->name, to, e.msg);
 }
 
 /*
@@ -973,9 +997,12 @@ rekey(struct page *pg, struct side *s, const char *to)
  * held (65), before any wiki moves.  A wiki where the page went otherwise
  * meanwhile (deleted, moved elsewhere) moves nothing: the rounds under
  * the new title make the page there, so nothing saved is lost.  Then
- * every base follows, mv's last and only when every wiki with a base
- * under the old title answered: until then mv's old pointer is what
- * finds the move again.  RENAMED (pg->to set), MOVED, or -1.
+ * every base follows: first those of the wikis that did not move the page
+ * (they did not answer, or it went), as pending, then the others', mv's
+ * last; so a crash between two leaves either mv's old pointer, which
+ * finds the move again, or every pending pointer written.  A wiki with a
+ * pending pointer moves the page when a job under the new title finds it
+ * (follow_pending).  RENAMED (pg->to set), MOVED, or -1.
  */
 static int
 follow_move(struct page *pg, struct side *mv, const char *to, int noredir,
@@ -987,7 +1014,6 @@ follow_move(struct page *pg, struct side *mv, const char *to, int noredir,
 	const char *t = to;
 	char why[300];
 	size_t i, n = 0;
-	int all = 1;
 
 	ws_log(LOG_INFO, "%s: %s: moved to %s there%s", mv->w->name,
 	    pg->title, to, noredir ? ", no redirect left" : "");
@@ -996,10 +1022,9 @@ follow_move(struct page *pg, struct side *mv, const char *to, int noredir,
 		s->move = 0;
 		if (s == mv || !s->hasptr || ptr_deleted(s))
 			continue;
-		if (!in(s)) {
-			all = 0;
+		s->move = 3;			/* pending */
+		if (!in(s))
 			continue;
-		}
 		memset(&tp, 0, sizeof(tp));
 		if (mw_info(s->mw, &t, 1, &tp, &e) == -1)
 			return leave_out(pg, s, &e);
@@ -1009,13 +1034,8 @@ follow_move(struct page *pg, struct side *mv, const char *to, int noredir,
 			ws_log(LOG_NOTICE, "%s: %s: gone from there meanwhile: "
 			    "made at %s", s->w->name, pg->title, to);
 		else if (!tp.missing && !tp.redirect) {
-			ws_log(LOG_ERR, "%s: %s: not moved to %s as on %s: "
-			    "%s has another page there; move or delete one, "
-			    "then release the job", s->w->name, pg->title, to,
-			    mv->w->name, s->w->name);
 			mw_pages_free(&tp, 1);
-			pg->worst = EX_DATAERR;
-			return -1;
+			return move_blocked(pg, s, pg->title, to, mv->w->name);
 		} else
 			s->move = 1;
 		mw_pages_free(&tp, 1);
@@ -1027,16 +1047,13 @@ follow_move(struct page *pg, struct side *mv, const char *to, int noredir,
 			continue;
 		if (mw_move(s->mw, pg->title, to, why, noredir, &e) == -1) {
 			if (strcmp(e.api, "articleexists") == 0 ||
-			    strcmp(e.api, "redirectexists") == 0) {
-				ws_log(LOG_ERR, "%s: %s: not moved to %s as on "
-				    "%s: %s has another page there; move or "
-				    "delete one, then release the job",
-				    s->w->name, pg->title, to, mv->w->name,
-				    s->w->name);
-				pg->worst = EX_DATAERR;
-				return -1;
-			}
-			return leave_out(pg, s, &e);
+			    strcmp(e.api, "redirectexists") == 0)
+				return move_blocked(pg, s, pg->title, to,
+				    mv->w->name);
+			/* not moved: pending, like one that did not answer */
+			s->move = 3;
+			leave_out(pg, s, &e);
+			continue;
 		}
 		ws_log(LOG_INFO, "%s: %s: moved to %s (%s)", s->w->name,
 		    pg->title, to, why);
@@ -1046,35 +1063,120 @@ follow_move(struct page *pg, struct side *mv, const char *to, int noredir,
 	if (n)
 		fprintf(pg->out, " to %s as on %s; ", to, mv->w->name);
 	for (i = 0; i < pg->n; i++)
-		if (pg->s[i].move)
-			rekey(pg, &pg->s[i], to);
-	if (all)
-		rekey(pg, mv, to);
+		if (pg->s[i].move == 3)
+			rekey(pg, &pg->s[i], to, 1);
+	for (i = 0; i < pg->n; i++)
+		if (pg->s[i].move == 1 || pg->s[i].move == 2)
+			rekey(pg, &pg->s[i], to, 0);
+	rekey(pg, mv, to, 0);
 	/*
 	 * A move copies the sync user's watch with its mark: unseen since a
 	 * mail for the old title, the new one would mail no more.  Seen
 	 * now, before the new title is read, every later edit mails.
 	 */
 	for (i = 0; i < pg->n; i++)
-		if (in(&pg->s[i]) && mw_seen(pg->s[i].mw, to, &e) == -1)
-			ws_log(LOG_WARNING, "%s: %s: %s", pg->s[i].w->name, to,
-			    e.msg);
+		if (in(&pg->s[i]))
+			moved_seen(&pg->s[i], to);
 	strlcpy(pg->to, to, sizeof(pg->to));
 	return RENAMED;
 }
 
 /*
- * Moves, before anything else a round does: the first wiki where the
- * page moved away is followed (RENAMED); 0 when it moved nowhere.
+ * s still has the page under the title its base names, not this one: a
+ * move the others made, not followed there yet (it did not answer).  The
+ * page moves now, leaving a redirect, unless another page holds this
+ * title on s (the job is held, 65); if the page went from there
+ * meanwhile, s has no base here, and the rounds make the page.  MOVED
+ * (read again), or -1.
+ */
+static int
+follow_pending(struct page *pg, struct side *s)
+{
+	struct mwpage op;
+	struct mwerr e;
+	const char *t;
+	char old[512];
+	int has;
+
+	strlcpy(old, s->ptr.title, sizeof(old));
+	t = old;
+	memset(&op, 0, sizeof(op));
+	if (mw_info(s->mw, &t, 1, &op, &e) == -1)
+		return leave_out(pg, s, &e);
+	has = !op.missing && op.pageid == s->ptr.pageid;
+	mw_pages_free(&op, 1);
+	if (!has) {
+		ws_log(LOG_NOTICE, "%s: %s: gone from %s meanwhile: made here",
+		    s->w->name, pg->title, old);
+		if (store_set(pg->st, s->w->name, pg->title, s->ptr.sha1,
+		    MOVED_REV, s->ptr.gen, s->ptr.pageid) == -1)
+			die(EX_TEMPFAIL, "store: %s %s", s->w->name, pg->title);
+		strlcpy(s->ptr.revid, MOVED_REV, sizeof(s->ptr.revid));
+		s->hasptr = 0;
+		memset(&s->base, 0, sizeof(s->base));
+		s->base.rank = -1;
+		return MOVED;
+	}
+	if (!s->top.missing && !s->top.redirect)
+		return move_blocked(pg, s, old, pg->title, "the other wikis");
+	if (mw_move(s->mw, old, pg->title, "WikiSync: moved as on the other "
+	    "wikis of its group", 0, &e) == -1) {
+		if (strcmp(e.api, "articleexists") == 0 ||
+		    strcmp(e.api, "redirectexists") == 0)
+			return move_blocked(pg, s, old, pg->title,
+			    "the other wikis");
+		return leave_out(pg, s, &e);
+	}
+	ws_log(LOG_INFO, "%s: %s: moved to %s, as on the other wikis",
+	    s->w->name, old, pg->title);
+	fprintf(pg->out, "moved on %s from %s; ", s->w->name, old);
+	if (store_set(pg->st, s->w->name, pg->title, s->ptr.sha1,
+	    s->ptr.revid, s->ptr.gen, s->ptr.pageid) == -1 ||
+	    store_set_as(pg->st, s->w->name, old, pg->title, s->ptr.sha1,
+	    MOVED_REV, s->ptr.gen, s->ptr.pageid) == -1)
+		die(EX_TEMPFAIL, "store: %s %s", s->w->name, pg->title);
+	strlcpy(s->ptr.title, pg->title, sizeof(s->ptr.title));
+	moved_seen(s, pg->title);
+	return MOVED;
+}
+
+/*
+ * Moves, before anything else a round does.  A page that moved away from
+ * this title, as a pointer of a wiki that followed says, while another
+ * wiki still has its base here, goes on under the new title (RENAMED),
+ * where that wiki's pending pointer has it follow.  A wiki whose base
+ * here names another title follows now (follow_pending).  The first
+ * wiki where the page moved away, as its log says, is followed
+ * (follow_move, RENAMED).  0 when there is nothing to follow.
  */
 static int
 moves(struct page *pg)
 {
 	struct mwlog lg;
+	const char *went = NULL;
 	char to[512];
 	size_t i;
-	int r, noredir = 0;
+	int r, noredir = 0, here = 0;
 
+	for (i = 0; i < pg->n; i++) {
+		if (strcmp(pg->s[i].ptr.revid, MOVED_REV) == 0 &&
+		    strcmp(pg->s[i].ptr.title, pg->title) != 0)
+			went = pg->s[i].ptr.title;
+		else if (pg->s[i].hasptr && !ptr_deleted(&pg->s[i]) &&
+		    strcmp(pg->s[i].ptr.title, pg->title) == 0)
+			here = 1;
+	}
+	if (went != NULL && here) {
+		ws_log(LOG_INFO, "%s: moved to %s on a wiki: followed there",
+		    pg->title, went);
+		strlcpy(pg->to, went, sizeof(pg->to));
+		return RENAMED;
+	}
+	for (i = 0; i < pg->n; i++)
+		if (in(&pg->s[i]) && pg->s[i].hasptr &&
+		    !ptr_deleted(&pg->s[i]) &&
+		    strcmp(pg->s[i].ptr.title, pg->title) != 0)
+			return follow_pending(pg, &pg->s[i]);
 	for (i = 0; i < pg->n; i++) {
 		memset(&lg, 0, sizeof(lg));
 		r = moved_on(pg, &pg->s[i], to, sizeof(to), &noredir, &lg);

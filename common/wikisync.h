@@ -241,6 +241,8 @@ int	 store_get(struct store *, const char *, const char *,
 	    struct storeptr *);
 int	 store_set(struct store *, const char *, const char *, const char *,
 	    const char *, long long, long);
+int	 store_set_as(struct store *, const char *, const char *, const char *,
+	    const char *, const char *, long long, long);
 int	 store_log_lock(struct store *);
 void	 store_log_unlock(struct store *);
 off_t	 store_log_records(struct store *);

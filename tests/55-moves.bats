@@ -204,3 +204,27 @@ sha1() { printf '%s' "$1" | sha1sum | cut -d' ' -f1; }
 	edit beta "$to" $'first\nbeta, before the move\nbeta, after\n[[Category:Synced]]' >/dev/null
 	wait_for 3 has_job beta "$to"
 }
+
+@test "a wiki down while a page moved follows the move once back, edits on both sides kept, even when a job under the new title runs first (chaos seed 1)" {
+	t="Away Move" to="Away Move Done"
+	synced "$t" $'one\n[[Category:Synced]]'
+	ws-testbed stop "$BED" alpha
+	job=$(move_job beta "$t" "$to" -n)
+	run ws-push "$job"
+	has_text gamma "$to" $'one\n[[Category:Synced]]'
+	ws-testbed start "$BED" alpha
+	# alpha's editor goes on under the old title; gamma's under the new
+	edit alpha "$t" $'alpha, before it knew\none\n[[Category:Synced]]' >/dev/null
+	edit gamma "$to" $'one\ngamma, after the move\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_job gamma "$to"
+	push_verify "$(jobof gamma "$to")"
+	ws-queue done "$(jobof gamma "$to")"
+	# alpha moved its page, its edit with it, instead of getting a second one
+	has_text alpha "$t" "#REDIRECT [[$to]]"
+	drained "$to"
+	want=$'alpha, before it knew\none\ngamma, after the move\n[[Category:Synced]]'
+	for w in alpha beta gamma; do
+		has_text "$w" "$to" "$want"
+	done
+	[ "$(held)" -eq 0 ]
+}
