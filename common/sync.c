@@ -1299,6 +1299,33 @@ deletion_note(struct page *pg, struct side *s, const struct side *ed)
 }
 
 /*
+ * Every wiki where the page went lost it to the sync user, following a
+ * deletion no wiki shows any more: the wiki that deleted it restored it
+ * (or made it again) before the others followed.  The later restore wins:
+ * each of them restores its revisions.  MOVED when one was; 0 when none
+ * could be (the round makes the page there).
+ */
+static int
+restored_stale(struct page *pg)
+{
+	struct side *s;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < pg->n; i++) {
+		s = &pg->s[i];
+		if (!in(s) || !gone(s) || s->undeleted)
+			continue;
+		ws_log(LOG_NOTICE, "%s: %s: deleted there after a deletion "
+		    "undone meanwhile: restored", s->w->name, pg->title);
+		if (undelete(pg, s, "WikiSync: the deletion it followed was "
+		    "undone") != 0)
+			rc = MOVED;
+	}
+	return rc;
+}
+
+/*
  * Moves (moves(), above), then deletions and restores, before a round
  * writes any text.  A wiki where
  * the page was deleted since its last agreement (gone), or where it is
@@ -1367,18 +1394,29 @@ lifecycle(struct page *pg)
 	}
 	if (del == NULL)
 		return 0;
+	if (deleted_by_sync(del))
+		return restored_stale(pg);
 	if (ed != NULL) {
-		/* the edit wins: made again where it went */
-		for (i = 0; i < pg->n; i++) {
+		/*
+		 * The edit wins: the page is restored where it went, with
+		 * that wiki's own revisions (an edit it saved before the
+		 * deletion and never synced comes back too), and merged;
+		 * where nothing can be restored, the round makes it again.
+		 */
+		snprintf(why, sizeof(why), "WikiSync: edited meanwhile on %s: "
+		    "the edit wins", ed->w->name);
+		for (i = 0, rc = 0; i < pg->n; i++) {
 			s = &pg->s[i];
-			if (in(s) && gone(s)) {
-				ws_log(LOG_NOTICE, "%s: %s: deleted there, "
-				    "edited on %s: the edit wins", s->w->name,
-				    pg->title, ed->w->name);
-				deletion_note(pg, s, ed);
-			}
+			if (!in(s) || !gone(s))
+				continue;
+			ws_log(LOG_NOTICE, "%s: %s: deleted there, edited on %s: "
+			    "the edit wins", s->w->name, pg->title,
+			    ed->w->name);
+			deletion_note(pg, s, ed);
+			if (!s->undeleted && undelete(pg, s, why) != 0)
+				rc = MOVED;
 		}
-		return 0;
+		return rc;
 	}
 	if (!here)
 		return 0;	/* gone from every wiki taking part */

@@ -103,6 +103,23 @@ delete_count() {
 	[[ "$output" == *"== [[$t]] is back =="*"edited meanwhile on beta"* ]]
 }
 
+@test "deleted on alpha after an edit there not yet synced, while edited on beta: alpha's page is restored, both edits everywhere" {
+	t="Deleted With Edit"
+	synced "$t" $'one\ntwo\n[[Category:Synced]]'
+	edit alpha "$t" $'zero, on alpha\none\ntwo\n[[Category:Synced]]' "alpha's line" >/dev/null
+	ws-testbed delete "$BED" alpha "$t" "not needed after all"
+	edit beta "$t" $'one\ntwo\nthree, on beta\n[[Category:Synced]]' "beta's line" >/dev/null
+	want=$'zero, on alpha\none\ntwo\nthree, on beta\n[[Category:Synced]]'
+	drained "$t"
+	for w in alpha beta gamma; do
+		has_text "$w" "$t" "$want"
+	done
+	[ "$(held)" -eq 0 ]
+	# restored on alpha, not made again: alpha's revisions are its history
+	run history alpha "$t"
+	[[ "$output" == *"Editor	alpha's line	"* ]]
+}
+
 @test "an edit saved on beta as the sync user deletes the page there is restored, and wins" {
 	t="Deleted Unseen"
 	synced "$t" $'first\n[[Category:Synced]]'
@@ -121,6 +138,26 @@ second, saved as it went
 	for w in alpha beta gamma; do
 		has_text "$w" "$t" "$want"
 	done
+	[ "$(held)" -eq 0 ]
+}
+
+@test "restored on alpha while the others follow its deletion: the later restore wins everywhere (chaos -D)" {
+	t="Briefly Gone"
+	synced "$t" $'back soon\n[[Category:Synced]]'
+	job=$(delete_job alpha "$t" "oops")
+	# alpha's editor restores the page after beta followed, before gamma
+	interpose gamma "^POST .*action=delete.*title=$t" \
+	    "ws-testbed undelete '$BED' alpha '$t' 'deleted by mistake'"
+	run ws-push "$job"
+	grep -q "# ran: " "$BATS_TEST_TMPDIR/proxy.log"
+	unposed
+	drained "$t"
+	for w in alpha beta gamma; do
+		has_text "$w" "$t" $'back soon\n[[Category:Synced]]'
+	done
+	# deleted once, by its editor, restored once: not deleted again
+	run ws-testbed api "$BED" alpha action=query list=logevents letype=delete letitle="$t"
+	[ "$(grep -o '"action":"delete"' <<<"$output" | wc -l)" -eq 1 ]
 	[ "$(held)" -eq 0 ]
 }
 
