@@ -17,7 +17,9 @@ over every wiki and category Synced, it:
      (-M), each time on a wiki that has followed the moves before, to a
      new title, with or without a redirect; the editors find a page by
      its newest title, following redirects, else by an older one, and
-     save where they found it, as a reader of the wiki would;
+     save where they found it, as a reader of the wiki would; and
+     deletes a page DELETES times (-D), each on a wiki that has it, and
+     restores it there 0.5 to 3 s later (editors wait while it is gone);
   4. with every wiki up and ws-peerd running, waits until every page has
      one text on every wiki and the queue is empty.
 
@@ -30,13 +32,14 @@ the pauses, when ws-peerd dies, which wiki stops and when.  The wikis'
 and the loop's timing still varies from run to run.
 
 usage: chaos.py [-s seed] [-p pages] [-n edits] [-t seconds] [-k kills]
-                [-V verify-cuts] [-o outage] [-M moves] [-T timeout] BED
+                [-V verify-cuts] [-o outage] [-M moves] [-D deletes]
+                [-T timeout] BED
 Prints "key value" lines: seed, wikis, saved (edits), lost (saved lines
 missing from a wiki), converged (seconds from the last saved edit, or
 the end of the last fault if later, to one text everywhere and an empty
 queue), requests (the sync's API requests per saved edit), boxes
 (conflict boxes in the final texts), held, editconflicts (the editors'),
-moves (made).
+moves (made), deletes (each deletion made and restored).
 Exit 0 when every invariant held, 1 when one did not, 2 on trouble with
 the bed.
 """
@@ -132,6 +135,11 @@ class Wiki:
             if got[0] is not None and not got[0].startswith("#REDIRECT"):
                 return got
         return None, None, None, page.names[-1]
+
+    def delete(self, title, undo=False):
+        return self.call(**{"action": "undelete" if undo else "delete",
+                            "title": title, "reason": "chaos",
+                            "assert": "user", "token": self.token})
 
     def move(self, frm, to, redirect):
         p = {"action": "move", "from": frm, "to": to, "reason": "chaos",
@@ -245,6 +253,7 @@ class Page:
 
     def __init__(self, title):
         self.names = [title]
+        self.deletes = 0
         self.lock = threading.Lock()
 
     @property
@@ -341,6 +350,44 @@ def move_once(args, wikis, pages, rng, n, t0):
                                                  time.time() - t0)
 
 
+def delete_once(args, wikis, pages, rng, t0):
+    """Delete a page on a wiki that has it and restore it there a moment
+    later; what was done, for the report."""
+    page = rng.choice(pages)
+    order = rng.sample(wikis, len(wikis))
+    pause = rng.uniform(0.5, 3)
+    end = time.time() + 20
+    while time.time() < end:
+        for w in order:
+            try:
+                with page.lock:
+                    text = w.read(page.title)[0]
+                    if text is None or text.startswith("#REDIRECT"):
+                        continue
+                    r = w.delete(page.title)
+                    if "delete" not in r:
+                        continue
+                    page.deletes += 1
+                    at = time.time() - t0
+                    time.sleep(pause)
+                    for _ in range(100):
+                        try:
+                            r = w.delete(page.title, undo=True)
+                            break
+                        except Down:
+                            time.sleep(0.5)
+                    if "undelete" not in r:
+                        raise RuntimeError("%s: %s: not restored: %s" %
+                                           (w.name, page.title, r))
+                return "deleted %s on %s at %.1f s, restored %.1f s later" \
+                    % (page.title, w.name, at, pause)
+            except Down:
+                continue
+        time.sleep(0.2)
+    return "no wiki had %s to delete at %.1f s" % (page.title,
+                                                   time.time() - t0)
+
+
 def chaos(args, loop, wikis, pages, rng, stop):
     """Kills, an outage and moves on a schedule drawn from the seed;
     returns what was done and when the last of it ended (time.time())."""
@@ -354,6 +401,8 @@ def chaos(args, loop, wikis, pages, rng, stop):
                        rng.choice(wikis).name))
     for i in range(args.moves):
         events.append((rng.uniform(0.1, 0.9) * args.seconds, "move", i))
+    for i in range(args.deletes):
+        events.append((rng.uniform(0.1, 0.9) * args.seconds, "delete", i))
     events.sort()
     t0 = time.time()
     done = []
@@ -378,6 +427,8 @@ def chaos(args, loop, wikis, pages, rng, stop):
                          time.time() - t0))
         elif what == "move":
             done.append(move_once(args, wikis, pages, rng, arg, t0))
+        elif what == "delete":
+            done.append(delete_once(args, wikis, pages, rng, t0))
         elif what == "stop":
             testbed("stop", args.bed, arg)
             done.append("stopped %s at %.1f s" % (arg, time.time() - t0))
@@ -448,6 +499,7 @@ def main():
     ap.add_argument("-V", dest="verify_cuts", type=int, default=1)
     ap.add_argument("-o", dest="outage", type=float, default=20)
     ap.add_argument("-M", dest="moves", type=int, default=0)
+    ap.add_argument("-D", dest="deletes", type=int, default=0)
     ap.add_argument("-T", dest="timeout", type=float, default=120)
     ap.add_argument("bed")
     args = ap.parse_args()
@@ -531,6 +583,7 @@ def run(args, rng, wikis, pages, loop):
     print("boxes %d" % boxes)
     print("held %s" % held)
     print("moves %d" % sum(len(p.names) - 1 for p in pages))
+    print("deletes %d" % sum(p.deletes for p in pages))
     print("editconflicts %d" % sum(e.conflicts for e in eds))
     for m in events:
         print("# " + m, file=sys.stderr)
