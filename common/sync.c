@@ -947,8 +947,8 @@ move_reason(char *buf, size_t len, const struct side *s,
  * s's base follows its page from pg->title to `to`: the pointer is
  * copied there (unless one of the same page, as new, is there already),
  * then the old title's says "moved", naming `to`, and no job takes it
- * for a base.  Pending (s did not move the page): the copy names the old
- * title, where s still has the page, and the old pointer stays.
+ * for a base.  Pending (s did not move the page): the copy names the
+ * title where s still has the page, and the old pointer stays.
  */
 static void
 rekey(struct page *pg, struct side *s, const char *to, int pending)
@@ -958,7 +958,7 @@ rekey(struct page *pg, struct side *s, const char *to, int pending)
 	if (!(store_get(pg->st, s->w->name, to, &p) == 0 &&
 	    p.pageid == s->ptr.pageid && p.gen >= s->ptr.gen &&
 	    strcmp(p.revid, MOVED_REV) != 0) &&
-	    store_set_as(pg->st, s->w->name, to, pending ? pg->title : to,
+	    store_set_as(pg->st, s->w->name, to, pending ? s->ptr.title : to,
 	    s->ptr.sha1, s->ptr.revid, s->ptr.gen, s->ptr.pageid) == -1)
 		die(EX_TEMPFAIL, "store: %s %s", s->w->name, to);
 	if (!pending && store_set_as(pg->st, s->w->name, pg->title, to,
