@@ -1082,9 +1082,37 @@ follow_move(struct page *pg, struct side *mv, const char *to, int noredir,
 }
 
 /*
+ * Did the wikis that moved the page from old leave no redirect there?
+ * The first that followed, as it has old now, tells.
+ */
+static int
+left_no_redirect(struct page *pg, const char *old)
+{
+	struct mwpage op;
+	struct mwerr e;
+	struct side *o;
+	size_t i;
+	int none;
+
+	for (i = 0; i < pg->n; i++) {
+		o = &pg->s[i];
+		if (!in(o) || !o->hasptr || strcmp(o->ptr.title, pg->title) != 0)
+			continue;
+		memset(&op, 0, sizeof(op));
+		if (mw_info(o->mw, &old, 1, &op, &e) == -1)
+			continue;
+		none = op.missing;
+		mw_pages_free(&op, 1);
+		return none;
+	}
+	return 0;
+}
+
+/*
  * s still has the page under the title its base names, not this one: a
  * move the others made, not followed there yet (it did not answer).  The
- * page moves now, leaving a redirect, unless another page holds this
+ * page moves now, leaving a redirect where the others left one, unless
+ * another page holds this
  * title on s (the job is held, 65); if the page went from there
  * meanwhile, s has no base here, and the rounds make the page.  MOVED
  * (read again), or -1.
@@ -1120,7 +1148,7 @@ follow_pending(struct page *pg, struct side *s)
 	if (!s->top.missing && !s->top.redirect)
 		return move_blocked(pg, s, old, pg->title, "the other wikis");
 	if (mw_move(s->mw, old, pg->title, "WikiSync: moved as on the other "
-	    "wikis of its group", 0, &e) == -1) {
+	    "wikis of its group", left_no_redirect(pg, old), &e) == -1) {
 		if (strcmp(e.api, "articleexists") == 0 ||
 		    strcmp(e.api, "redirectexists") == 0)
 			return move_blocked(pg, s, old, pg->title,

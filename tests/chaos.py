@@ -379,7 +379,10 @@ def delete_once(args, wikis, pages, rng, t0):
                             break
                         except Down:
                             time.sleep(0.5)
-                    if "undelete" not in r:
+                    # the sync may have restored it first: an edit made
+                    # elsewhere meanwhile wins over the deletion
+                    if "undelete" not in r and \
+                            w.read(page.title)[0] is None:
                         raise RuntimeError("%s: %s: not restored: %s" %
                                            (w.name, page.title, r))
                 return "deleted %s on %s at %.1f s, restored %.1f s later" \
