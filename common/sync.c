@@ -874,6 +874,8 @@ merge_all(struct page *pg, const struct group *g)
 
 /* --- moves ----------------------------------------------------------- */
 
+static int	undelete(struct page *, struct side *, const char *);
+
 /*
  * Was the page s synced under this title moved away on s, and to where?
  * It was when s lacks the title or holds another page there (the redirect
@@ -893,7 +895,7 @@ moved_on(struct page *pg, struct side *s, char *to, size_t len, int *noredir,
 	char at[512];
 	int hop;
 
-	if (!in(s) || !s->hasptr || ptr_deleted(s) || s->ptr.pageid == 0 ||
+	if (!in(s) || !s->hasptr || s->ptr.pageid == 0 ||
 	    (!s->top.missing && s->top.pageid == s->ptr.pageid))
 		return 0;
 	strlcpy(at, t, sizeof(at));
@@ -955,11 +957,14 @@ rekey(struct page *pg, struct side *s, const char *to, int pending)
 {
 	struct storeptr p;
 
+	/* a base that was the page's deletion: its text before, at no
+	   revision known, now that the page is back */
 	if (!(store_get(pg->st, s->w->name, to, &p) == 0 &&
 	    p.pageid == s->ptr.pageid && p.gen >= s->ptr.gen &&
 	    strcmp(p.revid, MOVED_REV) != 0) &&
 	    store_set_as(pg->st, s->w->name, to, pending ? s->ptr.title : to,
-	    s->ptr.sha1, s->ptr.revid, s->ptr.gen, s->ptr.pageid) == -1)
+	    s->ptr.sha1, ptr_deleted(s) ? "0" : s->ptr.revid, s->ptr.gen,
+	    s->ptr.pageid) == -1)
 		die(EX_TEMPFAIL, "store: %s %s", s->w->name, to);
 	if (!pending && store_set_as(pg->st, s->w->name, pg->title, to,
 	    s->ptr.sha1, MOVED_REV, s->ptr.gen, s->ptr.pageid) == -1)
@@ -994,7 +999,8 @@ moved_seen(struct side *s, const char *to)
  * page id) moves it there too, with its talk page, leaving a redirect
  * where mv left one; a wiki where it is at `to` already moved it.  A
  * page of another id at `to` is never moved over: the job stops, to be
- * held (65), before any wiki moves.  A wiki where the page went otherwise
+ * held (65), before any wiki moves.  After a deletion they agreed on, a
+ * wiki restores its own revisions first, as the mover did.  A wiki where the page went otherwise
  * meanwhile (deleted, moved elsewhere) moves nothing: the rounds under
  * the new title make the page there, so nothing saved is lost.  Then
  * every base follows: first those of the wikis that did not move the page
@@ -1012,7 +1018,7 @@ follow_move(struct page *pg, struct side *mv, const char *to, int noredir,
 	struct mwerr e;
 	struct side *s;
 	const char *t = to;
-	char why[300];
+	char why[300], back[300];
 	size_t i, n = 0;
 
 	ws_log(LOG_INFO, "%s: %s: moved to %s there%s", mv->w->name,
@@ -1020,7 +1026,7 @@ follow_move(struct page *pg, struct side *mv, const char *to, int noredir,
 	for (i = 0; i < pg->n; i++) {
 		s = &pg->s[i];
 		s->move = 0;
-		if (s == mv || !s->hasptr || ptr_deleted(s))
+		if (s == mv || !s->hasptr)
 			continue;
 		s->move = 3;			/* pending */
 		if (!in(s))
@@ -1030,6 +1036,9 @@ follow_move(struct page *pg, struct side *mv, const char *to, int noredir,
 			return leave_out(pg, s, &e);
 		if (!tp.missing && tp.pageid == s->ptr.pageid)
 			s->move = 2;		/* there already */
+		else if (ptr_deleted(s) && s->top.missing &&
+		    (tp.missing || tp.redirect))
+			s->move = 4;		/* restored on mv, then moved */
 		else if (s->top.missing || s->top.pageid != s->ptr.pageid)
 			ws_log(LOG_NOTICE, "%s: %s: gone from there meanwhile: "
 			    "made at %s", s->w->name, pg->title, to);
@@ -1043,6 +1052,16 @@ follow_move(struct page *pg, struct side *mv, const char *to, int noredir,
 	move_reason(why, sizeof(why), mv, lg);
 	for (i = 0; i < pg->n; i++) {
 		s = &pg->s[i];
+		if (s->move == 4) {
+			/* its own history back first, as a restore would */
+			snprintf(back, sizeof(back), "restored on %s",
+			    mv->w->name);
+			if (undelete(pg, s, back) != MOVED) {
+				s->move = 3;
+				continue;
+			}
+			s->move = 1;
+		}
 		if (s->move != 1)
 			continue;
 		if (mw_move(s->mw, pg->title, to, why, noredir, &e) == -1) {
@@ -2117,6 +2136,42 @@ set_elsewhere(struct store *st, const struct wiki *w, const char *title,
 	return found;
 }
 
+/*
+ * The page w synced under this title (its store pointer, even one that
+ * says the page was deleted: it may have been restored since) moved away
+ * on w: the set is the one the page makes where it went, and the rounds
+ * follow the move (moves).
+ */
+static int
+set_moved(struct store *st, struct mw *m, const struct wiki *w,
+    const char *title, struct syncset *set)
+{
+	struct storeptr p;
+	struct mwlog l;
+	struct mwpage tp;
+	struct mwerr e;
+	const char *t;
+	int found = 0;
+
+	if (store_get(st, w->name, title, &p) == -1 || p.pageid == 0 ||
+	    strcmp(p.revid, MOVED_REV) == 0)
+		return 0;
+	if (mw_log_last(m, title, "move", &l, &e) == -1) {
+		ws_log(LOG_NOTICE, "%s: %s: %s", w->name, title, e.msg);
+		return 0;
+	}
+	t = l.target;
+	memset(&tp, 0, sizeof(tp));
+	if (strncmp(l.action, "move", 4) == 0 && *t != '\0' &&
+	    mw_info(m, &t, 1, &tp, &e) == 0 && !tp.missing &&
+	    tp.pageid == p.pageid && syncset_of(ws_conf(), w->name, tp.title,
+	    tp.cats, tp.ncats, set) >= 2)
+		found = 1;
+	mw_pages_free(&tp, 1);
+	mw_log_free(&l);
+	return found;
+}
+
 /* The job under one title: an exit code, or RENAMED (to: the new one). */
 static int
 sync_title(struct spool *sp, struct store *st, const struct job *j,
@@ -2147,7 +2202,7 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 	    mw_info(m, &title, 1, &cur, &e) == -1)
 		diex(e.code, "%s: %s", w->name, e.msg);
 	if (cur.invalid || (cur.missing && !set_elsewhere(st, w, cur.title,
-	    &pg.set))) {
+	    &pg.set) && !set_moved(st, m, w, cur.title, &pg.set))) {
 		fprintf(out, "%s: %s: no such page, nothing to push\n",
 		    w->name, title);
 		goto nothing;
@@ -2156,8 +2211,8 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 	strlcpy(pg.title, cur.title, sizeof(pg.title));
 	if (!cur.missing && syncset_of(ws_conf(), w->name, pg.title, cur.cats,
 	    cur.ncats, &pg.set) < 2 && !set_elsewhere(st, w, pg.title,
-	    &pg.set) && !(cur.ns == NS_FILE && file_set(m, w, pg.title,
-	    &pg.set))) {
+	    &pg.set) && !set_moved(st, m, w, pg.title, &pg.set) &&
+	    !(cur.ns == NS_FILE && file_set(m, w, pg.title, &pg.set))) {
 		fprintf(out, "%s: %s: not in a synced group\n", w->name,
 		    pg.title);
 		goto nothing;

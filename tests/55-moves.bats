@@ -219,12 +219,34 @@ sha1() { printf '%s' "$1" | sha1sum | cut -d' ' -f1; }
 	wait_for 3 has_job gamma "$to"
 	push_verify "$(jobof gamma "$to")"
 	ws-queue done "$(jobof gamma "$to")"
-	# alpha moved its page, its edit with it, instead of getting a second one
-	has_text alpha "$t" "#REDIRECT [[$to]]"
+	# alpha moved its page, its edit with it, instead of getting a second
+	# one, and left no redirect, as beta did not
+	missing alpha "$t"
 	drained "$to"
 	want=$'alpha, before it knew\none\ngamma, after the move\n[[Category:Synced]]'
 	for w in alpha beta gamma; do
 		has_text "$w" "$to" "$want"
 	done
 	[ "$(held)" -eq 0 ]
+}
+
+@test "restored and moved on alpha after a deletion every wiki agreed on: beta and gamma restore theirs and move it too (chaos seed 2)" {
+	t="Back And Moved" to="Back And Moved Done" text=$'came back\n[[Category:Synced]]'
+	synced "$t" "$text"
+	ws-testbed delete "$BED" alpha "$t" "gone"
+	wait_for 3 has_job alpha "$t"
+	push_verify "$(jobof alpha "$t")"
+	ws-queue done "$(jobof alpha "$t")"
+	missing beta "$t"
+	ws-testbed undelete "$BED" alpha "$t" "wanted after all"
+	ws-testbed move "$BED" alpha "$t" "$to" "and renamed"
+	drained "$to"
+	for w in alpha beta gamma; do
+		has_text "$w" "$to" "$text"
+		has_text "$w" "$t" "#REDIRECT [[$to]]"
+	done
+	[ "$(held)" -eq 0 ]
+	# their own history came back with the page, not a copy made anew
+	run history beta "$to"
+	[[ "${lines[0]}" == "Peerd	from alpha r"* ]]
 }
