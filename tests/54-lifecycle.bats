@@ -11,39 +11,13 @@ load helper
 load bed
 load sync
 
-setup_file() { sync_setup_file 3; }
-teardown_file() { sync_teardown_file; }
-
-setup() {
-	common_setup
-	bed_setup
-}
-
-teardown() {
-	bed_teardown
-	[ -f "$BED/peerd.pid" ] || peerd_start
-}
-
-# deleted_by WIKI TITLE: "USER<TAB>REASON" of the page's newest deletion
-deleted_by() {
-	ws-testbed api "$BED" "$1" action=query list=logevents letype=delete \
-	    letitle="$2" lelimit=1 leprop='user|comment' |
-	python3 -c 'import json, sys
-e = json.load(sys.stdin)["query"]["logevents"]
-print("%s\t%s" % (e[0]["user"], e[0]["comment"]) if e else "")'
-}
+loop_bed_hooks
 
 # delete_job WIKI TITLE REASON: the page deleted there; prints its job
 delete_job() {
 	ws-testbed delete "$BED" "$1" "$2" "$3"
 	wait_for 3 has_job "$1" "$2" || return 1
 	jobof "$1" "$2"
-}
-
-# delete_count WIKI TITLE: how many deletions the wiki's log has of it
-delete_count() {
-	ws-testbed api "$BED" "$1" action=query list=logevents letype=delete letitle="$2" |
-	    grep -o '"logid"' | wc -l
 }
 
 @test "a page deleted on alpha goes from beta and gamma, the reason naming alpha's deletion" {
@@ -57,7 +31,7 @@ delete_count() {
 	wait_for 3 missing beta "$t"
 	wait_for 3 missing gamma "$t"
 	for w in beta gamma; do
-		[ "$(deleted_by "$w" "$t")" = "Peerd	deleted on alpha by Editor: spam" ]
+		[ "$(last_log "$w" delete "$t")" = "Peerd	deleted on alpha by Editor: spam" ]
 	done
 	wait_for 5 idle
 	[ "$(held)" -eq 0 ]
@@ -156,8 +130,7 @@ second, saved as it went
 		has_text "$w" "$t" $'back soon\n[[Category:Synced]]'
 	done
 	# deleted once, by its editor, restored once: not deleted again
-	run ws-testbed api "$BED" alpha action=query list=logevents letype=delete letitle="$t"
-	[ "$(grep -o '"action":"delete"' <<<"$output" | wc -l)" -eq 1 ]
+	[ "$(log_count alpha delete delete "$t")" -eq 1 ]
 	[ "$(held)" -eq 0 ]
 }
 
@@ -167,9 +140,9 @@ second, saved as it went
 	job=$(delete_job alpha "$t" "twice")
 	push_verify "$job"
 	for w in alpha beta gamma; do missing "$w" "$t"; done
-	n=$(delete_count beta "$t")
+	n=$(log_count beta delete delete "$t")
 	push_verify "$job"
-	[ "$(delete_count beta "$t")" -eq "$n" ]
+	[ "$(log_count beta delete delete "$t")" -eq "$n" ]
 	for w in alpha beta gamma; do missing "$w" "$t"; done
 	ws-queue done "$job"
 }

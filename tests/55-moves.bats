@@ -11,33 +11,7 @@ load helper
 load bed
 load sync
 
-setup_file() { sync_setup_file 3; }
-teardown_file() { sync_teardown_file; }
-
-setup() {
-	common_setup
-	bed_setup
-}
-
-teardown() {
-	bed_teardown
-	[ -f "$BED/peerd.pid" ] || peerd_start
-}
-
-# moved_by WIKI TITLE: "USER<TAB>REASON<TAB>TARGET" of the title's newest move
-moved_by() {
-	ws-testbed api "$BED" "$1" action=query list=logevents letype=move \
-	    letitle="$2" lelimit=1 leprop='user|comment|details' |
-	python3 -c 'import json, sys
-e = json.load(sys.stdin)["query"]["logevents"]
-print("%s\t%s\t%s" % (e[0]["user"], e[0]["comment"], e[0]["params"]["target_title"]) if e else "")'
-}
-
-# move_count WIKI TITLE: how many moves the wiki's log has of the title
-move_count() {
-	ws-testbed api "$BED" "$1" action=query list=logevents letype=move letitle="$2" |
-	    grep -o '"logid"' | wc -l
-}
+loop_bed_hooks
 
 # move_job WIKI FROM TO [-n]: the page moved there; prints its job
 move_job() {
@@ -62,7 +36,7 @@ sha1() { printf '%s' "$1" | sha1sum | cut -d' ' -f1; }
 	[ "$(held)" -eq 0 ]
 	for w in beta gamma; do
 		has_text "$w" "$t" "#REDIRECT [[$to]]"
-		[ "$(moved_by "$w" "$t")" = "Peerd	moved on alpha by Editor: a clearer name	$to" ]
+		[ "$(last_log "$w" move "$t")" = "Peerd	moved on alpha by Editor: a clearer name	$to" ]
 		# the page itself moved: its first revision is still the one synced
 		run history "$w" "$to"
 		[ "${#lines[@]}" -eq 2 ]
@@ -181,8 +155,8 @@ sha1() { printf '%s' "$1" | sha1sum | cut -d' ' -f1; }
 	run history beta "$to"
 	n=${#lines[@]}
 	push_verify "$job"
-	[ "$(move_count beta "$t")" -eq 1 ]
-	[ "$(move_count gamma "$t")" -eq 1 ]
+	[ "$(log_count beta move move "$t")" -eq 1 ]
+	[ "$(log_count gamma move move "$t")" -eq 1 ]
 	run history beta "$to"
 	[ "${#lines[@]}" -eq "$n" ]
 	ws-queue done "$job"

@@ -10,18 +10,7 @@ load helper
 load bed
 load sync
 
-setup_file() { sync_setup_file 3; }
-teardown_file() { sync_teardown_file; }
-
-setup() {
-	common_setup
-	bed_setup
-}
-
-teardown() {
-	bed_teardown
-	[ -f "$BED/peerd.pid" ] || peerd_start
-}
+loop_bed_hooks
 
 # png FILE SEED [PAD]: a small valid PNG, PAD bytes larger
 png() { python3 "$TOP/tests/mkpng.py" "$1" 8 8 "$2" ${3:+"$3"}; }

@@ -81,6 +81,38 @@ sync_teardown_file() {
 	bed_down
 }
 
+# loop_bed_hooks: the file's hooks for three wikis and the loop, which a
+# test may stop: the next test gets it back
+loop_bed_hooks() {
+	setup_file() { sync_setup_file 3; }
+	teardown_file() { sync_teardown_file; }
+	setup() {
+		common_setup
+		bed_setup
+	}
+	teardown() {
+		bed_teardown
+		[ -f "$BED/peerd.pid" ] || peerd_start
+	}
+}
+
+# last_log WIKI TYPE TITLE: "USER<TAB>REASON" of the title's newest entry
+# of that log type there, and "<TAB>TARGET" for a move
+last_log() {
+	ws-testbed api "$BED" "$1" action=query list=logevents letype="$2" \
+	    letitle="$3" lelimit=1 leprop='user|comment|details' |
+	python3 -c 'import json, sys
+e = json.load(sys.stdin)["query"]["logevents"]
+t = e[0].get("params", {}).get("target_title") if e else None
+print("%s\t%s%s" % (e[0]["user"], e[0]["comment"], "\t" + t if t else "") if e else "")'
+}
+
+# log_count WIKI TYPE ACTION TITLE: how many entries of that action there
+log_count() {
+	ws-testbed api "$BED" "$1" action=query list=logevents letype="$2" letitle="$4" |
+	    grep -o "\"action\":\"$3\"" | wc -l
+}
+
 # --- one mechanism a test: the loop stopped, ws-push and ws-verify by hand
 
 # synced TITLE TEXT: TITLE holds TEXT on all three wikis, bases moved;
