@@ -881,8 +881,11 @@ static int	undelete(struct page *, struct side *, const char *);
  * It was when s lacks the title or holds another page there (the redirect
  * a move leaves), and the title's newest move on s, followed through at
  * most MOVES_MAX moves, ends at the page id s's base was agreed on.
- * 1 moved (to, as s names it; *noredir; lg: the first move's entry),
- * 0 not, MOVED when s did not answer (left out).
+ * 1 moved (to: the first move's target, as s names it; *noredir; lg:
+ * the first move's entry), 0 not, MOVED when s did not answer (left out).
+ * Only the first move is followed at a time: the job goes on under its
+ * target, where s's log has the next; so every wiki makes the same
+ * moves, leaving a redirect at the same titles.
  */
 static int
 moved_on(struct page *pg, struct side *s, char *to, size_t len, int *noredir,
@@ -892,7 +895,7 @@ moved_on(struct page *pg, struct side *s, char *to, size_t len, int *noredir,
 	struct mwpage tp;
 	struct mwerr e;
 	const char *t = pg->title;
-	char at[512];
+	char at[512], first[512] = "";
 	int hop;
 
 	if (!in(s) || !s->hasptr || s->ptr.pageid == 0 ||
@@ -919,10 +922,12 @@ moved_on(struct page *pg, struct side *s, char *to, size_t len, int *noredir,
 			return leave_out(pg, s, &e);
 		}
 		strlcpy(at, tp.title, sizeof(at));
-		if (hop != 0)
+		if (hop == 0)
+			strlcpy(first, at, sizeof(first));
+		else
 			mw_log_free(&l);
 		if (!tp.missing && tp.pageid == s->ptr.pageid) {
-			strlcpy(to, tp.title, len);
+			strlcpy(to, first, len);
 			mw_pages_free(&tp, 1);
 			return 1;
 		}

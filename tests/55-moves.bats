@@ -78,6 +78,28 @@ sha1() { printf '%s' "$1" | sha1sum | cut -d' ' -f1; }
 	done
 }
 
+@test "moved twice on alpha before a job ran, first with a redirect then without: beta and gamma make the same two moves (chaos seed 2)" {
+	t="Twice Moved" m0="Twice Moved m0" m1="Twice Moved m1"
+	text=$'moved twice\n[[Category:Synced]]'
+	synced "$t" "$text"
+	ws-testbed move "$BED" alpha "$t" "$m0" "first"
+	ws-testbed move -n "$BED" alpha "$m0" "$m1" "second"
+	peerd_start
+	wait_for 3 has_text beta "$m1" "$text"
+	wait_for 3 has_text gamma "$m1" "$text"
+	wait_for 5 idle
+	[ "$(held)" -eq 0 ]
+	for w in alpha beta gamma; do
+		# the redirect the first move left names where it went then
+		has_text "$w" "$t" "#REDIRECT [[$m0]]"
+		missing "$w" "$m0"
+	done
+	for w in beta gamma; do
+		[ "$(last_log "$w" move "$t")" = "Peerd	moved on alpha by Editor: first	$m0" ]
+		[ "$(last_log "$w" move "$m0")" = "Peerd	moved on alpha by Editor: second	$m1" ]
+	done
+}
+
 @test "moved on alpha while edited on beta: the edit goes with the page, and every wiki has it under the new title" {
 	t="Busy Page" to="Busy Page Renamed"
 	synced "$t" $'one\ntwo\n[[Category:Synced]]'
