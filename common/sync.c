@@ -113,6 +113,8 @@ struct page {
 			   meanwhile: read again */
 #define RENAMED	(-4)	/* the page moved, and every wiki followed: the
 			   job goes on under its new title, pg->to */
+#define VANISHED (-5)	/* the source's revisions went as they were
+			   replayed (deleted, moved): read again */
 #define MOVES_MAX	3	/* moves one job follows, at most */
 #define NS_FILE		6	/* MediaWiki's namespace of files */
 
@@ -684,8 +686,16 @@ replay(struct page *pg, struct side *src, struct side *s,
 		} else if (mw_revs(src->mw, pg->title, after, upto,
 		    batch_of(src), &rv, &e) == -1)
 			return leave_out(pg, src, &e);
-		if (rv.n == 0)
+		if (rv.n == 0) {
+			mw_revs_free(&rv);
+			if (after < upto) {
+				ws_log(LOG_NOTICE, "%s: %s: r%ld to r%ld gone as "
+				    "they were read: read again", src->w->name,
+				    pg->title, after, upto);
+				return VANISHED;
+			}
 			break;
+		}
 		for (i = 0; i < rv.n; i++) {
 			r = &rv.v[i];
 			after = r->revid;
@@ -791,6 +801,17 @@ merge_all(struct page *pg, const struct group *g)
 			continue;
 		if ((rc = read_text(pg, s)) != 0)
 			return rc;
+		/*
+		 * Gone since its top was read (deleted, moved): its edits
+		 * would be left out of the merge, and the page made there
+		 * again without them.  Read again: the round then sees the
+		 * deletion, and the edit wins with what s saved before it.
+		 */
+		if (s->top.missing) {
+			ws_log(LOG_NOTICE, "%s: %s: gone as it was read: read "
+			    "again", s->w->name, pg->title);
+			return MOVED;
+		}
 		if (changed(s))
 			v[nv++] = s;
 	}
@@ -1925,6 +1946,8 @@ static int
 round_once(struct page *pg)
 {
 	struct side *src = NULL, *s;
+	struct base was, wasmeet = pg->meet;
+	int hadmeet = pg->hasmeet;
 	size_t i, k;
 	int r, pass;
 
@@ -1941,6 +1964,7 @@ round_once(struct page *pg)
 	if (src == NULL)
 		return merge_all(pg, pg->set.first);
 	/* every text replayed grew into src's: the job's result */
+	was = src->base;
 	base_rev(&pg->meet, src, &src->top.rev);
 	pg->hasmeet = 1;
 	src->base = pg->meet;
@@ -1949,8 +1973,17 @@ round_once(struct page *pg)
 		if (s == src || !in(s) || (!s->top.missing &&
 		    strcmp(s->top.rev.sha1, src->top.rev.sha1) == 0))
 			continue;
-		if ((r = replay(pg, src, s, pg->set.first->history)) != 0)
-			return r;
+		if ((r = replay(pg, src, s, pg->set.first->history)) == 0)
+			continue;
+		/* src's text is no result while it went: its agreed base
+		   back, so the next reading sees the deletion or move */
+		if (r == VANISHED) {
+			src->base = was;
+			pg->meet = wasmeet;
+			pg->hasmeet = hadmeet;
+			r = MOVED;
+		}
+		return r;
 	}
 	return 0;
 }

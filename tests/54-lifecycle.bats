@@ -115,6 +115,52 @@ second, saved as it went
 	[ "$(held)" -eq 0 ]
 }
 
+@test "deleted on alpha between the job's two readings of it, edited there and on beta since the last agreement: alpha's edit is kept (chaos seed 2, five wikis)" {
+	t="Deleted Between Reads"
+	synced "$t" $'first\n[[Category:Synced]]'
+	edit alpha "$t" $'first\nalpha, then deleted\n[[Category:Synced]]' >/dev/null
+	edit beta "$t" $'beta, meanwhile\nfirst\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_job beta "$t"
+	job=$(jobof beta "$t")
+	# alpha's editor deletes the page as the job asks for alpha's text,
+	# after it saw alpha's newest revision
+	interpose alpha "^GET .*titles=$t&.*rvprop=[^&]*content" \
+	    "ws-testbed delete '$BED' alpha '$t' 'not wanted'"
+	run ws-push "$job"
+	grep -q "# ran: " "$BATS_TEST_TMPDIR/proxy.log" || { cut -c1-300 "$BATS_TEST_TMPDIR/proxy.log"; false; }
+	unposed
+	drained "$t"
+	want=$'beta, meanwhile\nfirst\nalpha, then deleted\n[[Category:Synced]]'
+	for w in alpha beta gamma; do
+		has_text "$w" "$t" "$want"
+	done
+	[ "$(held)" -eq 0 ]
+}
+
+@test "deleted on alpha as its revisions are read for replay: the deletion is followed, not undone, and a restore brings alpha's edit everywhere" {
+	t="Deleted Mid Replay"
+	synced "$t" $'first\n[[Category:Synced]]'
+	edit alpha "$t" $'first\nalpha, then deleted\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	interpose alpha "^GET .*prop=revisions&titles=$t&.*rvprop=[^&]*content" \
+	    "ws-testbed delete '$BED' alpha '$t' 'not wanted'"
+	run ws-push "$job"
+	grep -q "# ran: " "$BATS_TEST_TMPDIR/proxy.log" || { cut -c1-300 "$BATS_TEST_TMPDIR/proxy.log"; false; }
+	unposed
+	drained "$t"
+	for w in alpha beta gamma; do
+		missing "$w" "$t"
+	done
+	[ "$(last_log beta delete "$t")" = "Peerd	deleted on alpha by Editor: not wanted" ]
+	ws-testbed undelete "$BED" alpha "$t" "wanted after all"
+	want=$'first\nalpha, then deleted\n[[Category:Synced]]'
+	wait_for 5 has_text beta "$t" "$want"
+	wait_for 5 has_text gamma "$t" "$want"
+	wait_for 5 idle
+	[ "$(held)" -eq 0 ]
+}
+
 @test "restored on alpha while the others follow its deletion: the later restore wins everywhere (chaos -D)" {
 	t="Briefly Gone"
 	synced "$t" $'back soon\n[[Category:Synced]]'
