@@ -249,6 +249,44 @@ fold(const struct job *j, char **ids, size_t n, size_t at)
 	}
 }
 
+/*
+ * A file in new/ no job can be made of goes to queue/bad/, logged once:
+ * left in new/, it would count as due for ever while take skips it, and
+ * the loop would spin.  If it cannot be moved, take fails (75), and the
+ * loop backs off.
+ */
+static void
+quarantine(const char *id, const char *why)
+{
+	if (spool_quarantine(&sp, id, why) == -1)
+		die(EX_TEMPFAIL, "%s: %s, and not moved to queue/bad", id, why);
+	ws_log(LOG_ERR, "%s: %s: moved to %s/queue/bad", id, why, sp.path);
+}
+
+/*
+ * A reason as a job keeps it: one line, at most REASON_MAX bytes, cut at
+ * a character's start ("..." marks the cut).  A reason is never refused:
+ * the job it explains must still be deferred or held.
+ */
+#define REASON_MAX	1000
+
+static void
+reason(char *buf, size_t len, const char *why)
+{
+	size_t i, max = len - 4 < REASON_MAX ? len - 4 : REASON_MAX;
+
+	for (i = 0; why[i] != '\0' && i < max; i++)
+		buf[i] = why[i] == '\n' || why[i] == '\r' ? ' ' : why[i];
+	if (why[i] != '\0') {
+		/* cut before the character why[i] is inside of */
+		while (i > 0 && ((unsigned char)why[i] & 0xc0) == 0x80)
+			i--;
+		memcpy(buf + i, "...", 3);
+		i += 3;
+	}
+	buf[i] = '\0';
+}
+
 static int
 cmd_take(int argc, char **argv)
 {
@@ -279,10 +317,17 @@ cmd_take(int argc, char **argv)
 		if (fstatat(sp.dir[Q_NEW], ids[i], &st, AT_SYMLINK_NOFOLLOW) == -1 ||
 		    st.st_mtime > now)
 			continue;
+		if (!S_ISREG(st.st_mode)) {
+			quarantine(ids[i], S_ISLNK(st.st_mode) ?
+			    "a symbolic link, not a job file" :
+			    "not a regular file");
+			continue;
+		}
 		if (job_load(&sp, ids[i], &j) == -1) {
-			if (errno == EINVAL)
-				ws_log(LOG_WARNING, "%s: not a job file, left "
-				    "alone", ids[i]);
+			if (errno != ENOENT)
+				quarantine(ids[i], errno == EINVAL ?
+				    "not a job file (a line without \"=\", "
+				    "or a NUL byte)" : strerror(errno));
 			continue;
 		}
 		if (j.state != Q_NEW) {
@@ -327,7 +372,7 @@ cmd_done(int argc, char **argv)
 static int
 cmd_defer(int argc, char **argv)
 {
-	char why[8300];
+	char why[REASON_MAX + 100], text[REASON_MAX + 4];
 	struct job j;
 	long attempts, delay;
 	time_t now = time(NULL);
@@ -335,8 +380,8 @@ cmd_defer(int argc, char **argv)
 
 	if (argc < 2 || argc > 3)
 		ws_usage(usage, EX_USAGE);
-	if (argc == 3 && !job_val_valid(argv[2]))
-		diex(EX_DATAERR, "reason must be one line");
+	if (argc == 3)
+		reason(text, sizeof(text), argv[2]);
 	spool_or_die();
 	lock_or_die();
 	load_or_die(argv[1], &j);
@@ -347,10 +392,10 @@ cmd_defer(int argc, char **argv)
 	job_unset(&j, "owner");
 	job_unset(&j, "lease");
 	if (argc == 3)
-		job_set(&j, "error", argv[2]);
+		job_set(&j, "error", text);
 	if (attempts >= holdafter) {
 		snprintf(why, sizeof(why), "held after %ld attempts: %s",
-		    attempts, argc == 3 ? argv[2] : "deferred");
+		    attempts, argc == 3 ? text : "deferred");
 		job_set(&j, "error", why);
 		set_num(&j, "held", (long long)now);
 		job_unset(&j, "next");
@@ -371,15 +416,15 @@ static int
 cmd_hold(int argc, char **argv)
 {
 	struct job j;
+	char text[REASON_MAX + 4];
 
 	if (argc != 3)
 		ws_usage(usage, EX_USAGE);
-	if (!job_val_valid(argv[2]))
-		diex(EX_DATAERR, "reason must be one line");
+	reason(text, sizeof(text), argv[2]);
 	spool_or_die();
 	lock_or_die();
 	load_or_die(argv[1], &j);
-	job_set(&j, "error", argv[2]);
+	job_set(&j, "error", text);
 	set_num(&j, "held", (long long)time(NULL));
 	job_unset(&j, "owner");
 	job_unset(&j, "lease");
@@ -659,6 +704,7 @@ cmd_stats(int argc, char **argv)
 		spool_ids_free(ids, n);
 	}
 	printf("oldest %lld\n", oldest ? (long long)(now - oldest) : 0LL);
+	printf("bad %zu\n", spool_bad(&sp));
 	return 0;
 }
 

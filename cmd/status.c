@@ -31,7 +31,7 @@
 #include "sync.h"
 
 #define MAXCOL			6
-#define MAXTABLE		7
+#define MAXTABLE		8
 
 static const char usage[] = "[-qtvw] [-c file] [-d dir] [-p wiki:page]";
 
@@ -69,6 +69,7 @@ struct status {
 	long long	 oldest;	/* the oldest job's time, 0: none */
 	struct held	*held;
 	size_t		 nheld;
+	size_t		 bad;		/* files in queue/bad */
 	struct inconflict	*cf;
 	size_t		 ncf;
 	struct inconflict	*kept;	/* deleted there, kept elsewhere */
@@ -206,6 +207,7 @@ read_queue(struct spool *sp, struct status *s)
 		}
 		spool_ids_free(ids, n);
 	}
+	s->bad = spool_bad(sp);
 }
 
 static int
@@ -417,6 +419,14 @@ tables(const struct status *s, const struct conf *c, int clock,
 		}
 	}
 
+	if (s->bad > 0) {
+		t = &tb[n++];
+		*t = (struct table){ "Not jobs, set aside in the queue's bad "
+		    "directory", 1, NULL, 0 };
+		cell(t, "files");
+		cell(t, "%zu", s->bad);
+	}
+
 	if (s->nkept > 0) {
 		t = &tb[n++];
 		*t = (struct table){ "Deleted on one wiki, kept on the others "
@@ -527,6 +537,8 @@ print_tsv(const struct status *s, const struct conf *c)
 	printf("queue\tdue\t%zu\twaiting\t%zu\trunning\t%zu\theld\t%zu\t"
 	    "oldest\t%lld\n", s->due, s->waiting, s->running, s->nheld,
 	    s->oldest ? (long long)s->now - s->oldest : 0LL);
+	if (s->bad > 0)
+		printf("bad\t%zu\n", s->bad);
 	for (i = 0; i < s->nheld; i++) {
 		printf("held");
 		field(s->held[i].id);
@@ -737,7 +749,7 @@ status_main(int argc, char *argv[])
 	for (i = 0; i < s.nws; i++)
 		if (s.ws[i].up == 0)
 			rc = 1;
-	if (s.nheld > 0 || s.ncf > 0 || s.gerr[0] != '\0')
+	if (s.nheld > 0 || s.ncf > 0 || s.bad > 0 || s.gerr[0] != '\0')
 		rc = 1;
 	if (page != NULL) {
 		n = tables(&s, c, 0, tb);

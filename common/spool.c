@@ -232,13 +232,20 @@ job_load(struct spool *sp, const char *id, struct job *j)
 	}
 	strlcpy(j->id, id, sizeof(j->id));
 	for (i = 0; i < Q_NSTATE; i++) {
-		fd = openat(sp->dir[i], id, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		/* O_NONBLOCK: a FIFO planted in the spool must not hang us */
+		fd = openat(sp->dir[i], id, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+		    O_NONBLOCK);
 		if (fd != -1 || errno != ENOENT)
 			break;
 	}
 	if (fd == -1)
 		return -1;
 	j->state = (enum jobstate)i;
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;		/* a directory, FIFO, socket... */
+		return -1;
+	}
 	if (fstat(fd, &st) == -1 ||
 	    (buf = read_all(fd, JOB_MAX, &len)) == NULL) {
 		e = errno;
@@ -257,6 +264,67 @@ job_load(struct spool *sp, const char *id, struct job *j)
 	}
 	free(buf);
 	return 0;
+}
+
+/*
+ * Move a file out of new/ that no job can be made of (a stray line, a NUL
+ * byte, not a regular file, unreadable) to queue/bad/, with why beside it
+ * in ID.why: it is never taken again, and no longer due, so nothing
+ * waits on it.  The operator looks, and removes or mends it.
+ */
+int
+spool_quarantine(struct spool *sp, const char *id, const char *why)
+{
+	char note[sizeof(((struct job *)0)->id) + 8];
+	int q, bad, fd, e;
+
+	if ((q = opendir_at(sp->root, "queue", 0)) == -1)
+		return -1;
+	bad = opendir_at(q, "bad", 1);
+	close(q);
+	if (bad == -1)
+		return -1;
+	if (renameat(sp->dir[Q_NEW], id, bad, id) == -1) {
+		e = errno;
+		close(bad);
+		errno = e;
+		return -1;
+	}
+	snprintf(note, sizeof(note), "%s.why", id);
+	if ((fd = openat(bad, note, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0640)) != -1) {
+		dprintf(fd, "%s\n", why);
+		close(fd);
+	}
+	fsync(bad);
+	fsync(sp->dir[Q_NEW]);
+	close(bad);
+	return 0;
+}
+
+/* How many files queue/bad/ holds (not counting their notes). */
+size_t
+spool_bad(struct spool *sp)
+{
+	struct dirent *de;
+	DIR *d;
+	size_t n = 0;
+	int q, bad;
+
+	if ((q = opendir_at(sp->root, "queue", 0)) == -1)
+		return 0;
+	bad = opendir_at(q, "bad", 0);
+	close(q);
+	if (bad == -1 || (d = fdopendir(bad)) == NULL) {
+		if (bad != -1)
+			close(bad);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (job_id_valid(de->d_name))
+			n++;
+	closedir(d);
+	return n;
 }
 
 void

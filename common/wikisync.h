@@ -186,6 +186,8 @@ int	 spool_lock(struct spool *);
 void	 spool_unlock(struct spool *);
 int	 spool_ids(struct spool *, enum jobstate, char ***, size_t *);
 void	 spool_ids_free(char **, size_t);
+int	 spool_quarantine(struct spool *, const char *, const char *);
+size_t	 spool_bad(struct spool *);
 int	 job_id_valid(const char *);
 int	 job_key_valid(const char *);
 int	 job_val_valid(const char *);

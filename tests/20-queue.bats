@@ -234,6 +234,54 @@ now() { date +%s; }
 	[ "${lines[2]}" = "running 1" ]
 	[ "${lines[3]}" = "held 0" ]
 	[[ "${lines[4]}" =~ ^oldest\ [0-9]+$ ]]
+	[ "${lines[5]}" = "bad 0" ]
+}
+
+@test "take moves a file no job can be made of to queue/bad, with why, once; wait no longer counts it" {
+	q=$SPOOL/queue
+	ws-queue stats >/dev/null	# makes the queue
+	# a stray line, a NUL byte, a symlink, a directory, a FIFO
+	printf 'wiki=alpha\nno equals sign\n' >"$q/new/1000000001.000001.1.a"
+	printf 'wiki=alpha\0title=A\n' >"$q/new/1000000002.000001.1.a"
+	ln -s /etc/passwd "$q/new/1000000003.000001.1.a"
+	mkdir "$q/new/1000000004.000001.1.a"
+	mkfifo "$q/new/1000000005.000001.1.a"
+	good=$(ws-queue add alpha Good)
+	run --separate-stderr timeout 10 ws-queue take
+	assert_status 0
+	[ "$output" = "$q/cur/$good" ]
+	[ "$(grep -c 'moved to .*/queue/bad' <<<"$stderr")" -eq 5 ]
+	[[ "$stderr" == *"1000000001.000001.1.a: not a job file"* ]]
+	[[ "$stderr" == *"1000000003.000001.1.a: a symbolic link, not a job file"* ]]
+	[[ "$stderr" == *"1000000005.000001.1.a: not a regular file"* ]]
+	[ "$(ls "$q/new")" = "" ]
+	[ "$(ls "$q/bad" | grep -vc '\.why$')" -eq 5 ]
+	[ "$(cat "$q/bad/1000000002.000001.1.a.why")" = 'not a job file (a line without "=", or a NUL byte)' ]
+	# the link itself moved, not what it names
+	[ -L "$q/bad/1000000003.000001.1.a" ]
+	ws-queue "done" "$good"
+	run ws-queue wait -t 0
+	assert_status 1
+	run --separate-stderr ws-queue take
+	assert_status 1
+	[ -z "$stderr" ]
+	run ws-queue stats
+	[ "${lines[5]}" = "bad 5" ]
+}
+
+@test "defer and hold keep any reason, cut to one line of 1000 bytes at a character's start" {
+	id=$(ws-queue add alpha A)
+	ws-queue defer "$id" "$(printf 'two\nlines')"
+	[ "$(ws-queue get "$id" error)" = "two lines" ]
+	long=$(printf 'é%.0s' $(seq 6000))
+	ws-queue defer "$id" "$long"
+	err=$(ws-queue get "$id" error)
+	[ "$(printf '%s' "$err" | wc -c)" -eq 1003 ]	# 500 é, then "..."
+	[[ "$err" == "éé"*"é..." ]]
+	ws-queue hold "$id" "x$long"
+	err=$(ws-queue get "$id" error)
+	[ "$(printf '%s' "$err" | wc -c)" -eq 1002 ]	# "x", 499 é, "..."
+	[ "$(ws-queue get "$id" state)" = hold ]
 }
 
 @test "wait returns at once when a job is due, 1 on timeout" {

@@ -180,3 +180,71 @@ teardown() { bed_teardown; }
 	seq 1 50 | sed 's/^/edit /' >"$BATS_TEST_TMPDIR/want"
 	diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
 }
+
+# cpu PID: the process's CPU time and its reaped children's, in ticks
+cpu() { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat"; }
+
+# running PID: not exited (a zombie has: init reaps it in its own time)
+running() { [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ] && [ -e "/proc/$1" ]; }
+
+@test "files no job can be made of are set aside once; ws-peerd does not spin on them, and syncs on" {
+	q=$WIKISYNC_SPOOL/queue pid=$(cat "$BED/peerd.pid")
+	wait_for 10 idle
+	: >"$BED/peerd.log"
+	c0=$(cpu "$pid")
+	# a stray line, a NUL byte, a symlink, a FIFO, as a job of long ago
+	printf 'wiki=alpha\nno equals sign\n' >"$q/tmp/x1"
+	printf 'wiki=alpha\0title=A\n' >"$q/tmp/x2"
+	mv "$q/tmp/x1" "$q/new/1000000001.000001.1.a"
+	mv "$q/tmp/x2" "$q/new/1000000002.000001.1.a"
+	ln -s /etc/passwd "$q/new/1000000003.000001.1.a"
+	mkfifo "$q/new/1000000004.000001.1.a"
+	watch alpha "After Bad"
+	edit alpha "After Bad" "synced all the same [[Category:Synced]]" >/dev/null
+	wait_for 5 has_text beta "After Bad" "synced all the same [[Category:Synced]]"
+	sleep 10
+	c1=$(cpu "$pid")
+	# under 5% of a core over more than 10 s (100 ticks a second)
+	[ $((c1 - c0)) -lt 50 ] || { echo "$((c1 - c0)) ticks"; false; }
+	[ "$(grep -c 'moved to .*/queue/bad' "$BED/peerd.log")" -eq 4 ]
+	[ -z "$(ls "$q/new")" ]
+	run ws-status -t
+	assert_status 1
+	[[ "$output" == *$'\nbad\t4\n'* ]]
+	rm -rf "$q/bad"
+}
+
+@test "TERM stops ws-peerd within a second, mid-push too: the job is back in the queue, and synced after" {
+	pid=$(cat "$BED/peerd.pid")
+	# idle, in the queue's wait
+	wait_for 10 idle
+	t0=$(date +%s%N)
+	kill -TERM "$pid"
+	while running "$pid"; do sleep 0.02; done
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	[ "$ms" -lt 1000 ] || { echo "$ms ms"; false; }
+	grep -q 'ws-peerd: stopped' "$BED/peerd.log"
+	# in a push that waits on beta
+	t="Stopped Mid Push"
+	interpose beta "^POST .*action=edit.*title=$t" 'sleep 20'
+	peerd_start
+	pid=$(cat "$BED/peerd.pid")
+	watch alpha "$t"
+	edit alpha "$t" "after the stop [[Category:Synced]]" >/dev/null
+	wait_for 10 grep -q "^POST .*action=edit.*title=$t" "$BATS_TEST_TMPDIR/proxy.log"
+	[ "$(ws-queue stats | awk '$1 == "running" { print $2 }')" -eq 1 ]
+	t0=$(date +%s%N)
+	kill -TERM "$pid"
+	while running "$pid"; do sleep 0.02; done
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	[ "$ms" -lt 1000 ] || { echo "$ms ms"; false; }
+	# no applet of the loop left behind
+	! pgrep -g "$pid" >/dev/null
+	run ws-queue stats
+	[[ "$output" == *$'running 0\n'* ]]
+	[[ "$output" == "due 1"* ]]
+	rm -f "$BED/peerd.pid"
+	unposed
+	peerd_start
+	wait_for 10 has_text beta "$t" "after the stop [[Category:Synced]]"
+}
