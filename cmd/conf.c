@@ -42,6 +42,8 @@ print_all(const struct conf *c, const char *spool)
 		if (w->cafile)
 			printf("ca-file = %s\n", w->cafile);
 		printf("timeout = %ld\n", w->timeout);
+		if (w->insecure)
+			printf("insecure-http = yes\n");
 	}
 	for (i = 0; i < c->ngroups; i++) {
 		g = &c->groups[i];
@@ -74,6 +76,13 @@ conf_main(int argc, char *argv[])
 	if (argc > 1)
 		ws_usage(usage, EX_USAGE);
 	c = ws_conf();
+	/* a risk the operator took on purpose: said each time it is checked */
+	for (i = 0; i < c->nwikis; i++)
+		if (c->wikis[i].insecure &&
+		    conf_clear(&c->wikis[i], err, sizeof(err)))
+			ws_log(LOG_WARNING, "wiki %s: insecure-http: the bot "
+			    "password goes to %s in clear", c->wikis[i].name,
+			    err);
 	if (pflag) {
 		for (i = 0; i < c->nwikis; i++) {
 			if (conf_password(&c->wikis[i], pw, sizeof(pw), err,

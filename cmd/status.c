@@ -31,7 +31,7 @@
 #include "sync.h"
 
 #define MAXCOL			6
-#define MAXTABLE		8
+#define MAXTABLE		9
 
 static const char usage[] = "[-qtvw] [-c file] [-d dir] [-p wiki:page]";
 
@@ -356,8 +356,8 @@ tables(const struct status *s, const struct conf *c, int clock,
 {
 	const struct wstate *w;
 	struct table *t;
-	char a[32], b[32], d[32];
-	size_t i, n = 0;
+	char a[32], b[32], d[32], host[256];
+	size_t i, k, n = 0;
 
 	t = &tb[n++];
 	*t = (struct table){ "Wikis", clock ? 5 : 4, NULL, 0 };
@@ -418,6 +418,20 @@ tables(const struct status *s, const struct conf *c, int clock,
 			cell(t, "%s", s->held[i].reason);
 		}
 	}
+
+	for (i = 0, k = 0; i < c->nwikis; i++)
+		if (c->wikis[i].insecure &&
+		    conf_clear(&c->wikis[i], host, sizeof(host))) {
+			if (k++ == 0) {
+				t = &tb[n++];
+				*t = (struct table){ "Bot passwords sent in "
+				    "clear (insecure-http = yes)", 2, NULL, 0 };
+				cell(t, "wiki");
+				cell(t, "host");
+			}
+			cell(t, "%s", c->wikis[i].name);
+			cell(t, "%s", host);
+		}
 
 	if (s->bad > 0) {
 		t = &tb[n++];
@@ -521,6 +535,7 @@ static void
 print_tsv(const struct status *s, const struct conf *c)
 {
 	const struct wstate *w;
+	char host[256];
 	size_t i;
 
 	for (i = 0; i < s->nws; i++) {
@@ -537,6 +552,10 @@ print_tsv(const struct status *s, const struct conf *c)
 	printf("queue\tdue\t%zu\twaiting\t%zu\trunning\t%zu\theld\t%zu\t"
 	    "oldest\t%lld\n", s->due, s->waiting, s->running, s->nheld,
 	    s->oldest ? (long long)s->now - s->oldest : 0LL);
+	for (i = 0; i < c->nwikis; i++)
+		if (c->wikis[i].insecure &&
+		    conf_clear(&c->wikis[i], host, sizeof(host)))
+			printf("insecure\t%s\t%s\n", c->wikis[i].name, host);
 	if (s->bad > 0)
 		printf("bad\t%zu\n", s->bad);
 	for (i = 0; i < s->nheld; i++) {

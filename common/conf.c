@@ -191,6 +191,13 @@ global_key(struct parser *p, struct conf *c, const char *key, const char *val)
 	return 0;
 }
 
+/* 1 for yes, 0 for no, -1 for anything else. */
+static int
+yes_no(const char *val)
+{
+	return strcmp(val, "yes") == 0 ? 1 : strcmp(val, "no") == 0 ? 0 : -1;
+}
+
 static int
 wiki_key(struct parser *p, struct wiki *w, const char *key, const char *val)
 {
@@ -234,6 +241,12 @@ wiki_key(struct parser *p, struct wiki *w, const char *key, const char *val)
 			return fail(p, p->line,
 			    "timeout: not a number of seconds (1-3600): %s", val);
 		w->timeout = n;
+	} else if (strcmp(key, "insecure-http") == 0) {
+		if (once(p, 64, key) == -1)
+			return -1;
+		if ((w->insecure = yes_no(val)) == -1)
+			return fail(p, p->line, "insecure-http: not yes or no: "
+			    "%s", val);
 	} else
 		return fail(p, p->line, "unknown key \"%s\"", key);
 	return 0;
@@ -388,9 +401,44 @@ conf_check_group(struct parser *p, const struct conf *c,
 	return 0;
 }
 
+/*
+ * Does the wiki's api send the bot password in clear to another host?
+ * An http:// URL is fine to a loopback host (localhost, 127.0.0.0/8,
+ * ::1) only.  1 (host, as the URL names it, in host), else 0.
+ */
+int
+conf_clear(const struct wiki *w, char *host, size_t len)
+{
+	const char *h, *e, *at;
+	size_t n;
+
+	if (strncmp(w->api, "http://", 7) != 0)
+		return 0;
+	h = w->api + 7;
+	e = h + strcspn(h, "/?#");
+	if ((at = memchr(h, '@', (size_t)(e - h))) != NULL)
+		h = at + 1;			/* user:pass@host */
+	if (*h == '[')
+		n = strcspn(h, "]") + (h[strcspn(h, "]")] == ']');
+	else
+		n = strcspn(h, ":/?#");
+	if (n > (size_t)(e - h))
+		n = (size_t)(e - h);
+	snprintf(host, len, "%.*s", (int)n, h);
+	if (strcasecmp(host, "localhost") == 0 ||
+	    strcasecmp(host, "localhost.") == 0 ||
+	    strcmp(host, "[::1]") == 0)
+		return 0;
+	if (strncmp(host, "127.", 4) == 0 &&
+	    strspn(host, "0123456789.") == strlen(host))
+		return 0;
+	return 1;
+}
+
 static int
 check(struct parser *p, struct conf *c)
 {
+	char host[256];
 	struct wiki *w;
 	size_t i, n;
 
@@ -422,6 +470,14 @@ check(struct parser *p, struct conf *c)
 	for (i = 0; i < c->ngroups; i++)
 		if (conf_check_group(p, c, &c->groups[i]) == -1)
 			return -1;
+	for (i = 0; i < c->nwikis; i++) {
+		w = &c->wikis[i];
+		if (conf_clear(w, host, sizeof(host)) && !w->insecure)
+			return fail(p, w->line, "wiki %s: api: http:// to %s "
+			    "would send the bot password in clear: use "
+			    "https://, or set insecure-http = yes", w->name,
+			    host);
+	}
 	return 0;
 }
 

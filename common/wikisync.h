@@ -69,6 +69,8 @@ struct wiki {
 	char		*passfile;
 	char		*cafile;
 	long		 timeout;	/* seconds per request */
+	int		 insecure;	/* insecure-http = yes: http:// to
+					   another host allowed */
 	int		 line;		/* where [wiki NAME] was */
 };
 
@@ -186,6 +188,7 @@ int	 spool_lock(struct spool *);
 void	 spool_unlock(struct spool *);
 int	 spool_ids(struct spool *, enum jobstate, char ***, size_t *);
 void	 spool_ids_free(char **, size_t);
+int	 conf_clear(const struct wiki *, char *, size_t);
 int	 spool_quarantine(struct spool *, const char *, const char *);
 size_t	 spool_bad(struct spool *);
 int	 job_id_valid(const char *);

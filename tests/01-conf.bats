@@ -132,6 +132,36 @@ conf_error() {	# line message, config on stdin
 	    conf_error 1 'wiki a: no url, and api does not end in api.php'
 }
 
+@test "http:// to a host other than loopback is refused unless insecure-http = yes, which ws-conf and ws-status name" {
+	printf '[wiki a]\napi = http://wiki.example.org/w/api.php\nuser = U@b\npassword-file = /p\n' |
+	    conf_error 1 'wiki a: api: http:// to wiki.example.org would send the bot password in clear: use https://, or set insecure-http = yes'
+	printf '[wiki a]\napi = http://U:x@10.0.0.1:8080/api.php\nuser = U@b\npassword-file = /p\n' |
+	    conf_error 1 'wiki a: api: http:// to 10.0.0.1 would send the bot password in clear: use https://, or set insecure-http = yes'
+	printf '[wiki a]\napi = http://h/api.php\nuser = U@b\npassword-file = /p\ninsecure-http = maybe\n' |
+	    conf_error 5 'insecure-http: not yes or no: maybe'
+	: >"$BATS_TEST_TMPDIR/pw"
+	chmod 600 "$BATS_TEST_TMPDIR/pw"
+	# loopback needs no TLS: nothing leaves the host
+	for h in 127.0.0.1 127.9.8.7:81 localhost '[::1]:8080' LocalHost; do
+		printf 'spool = %s\n[wiki a]\napi = http://%s/api.php\nuser = U@b\npassword-file = %s\n' \
+		    "$SPOOL" "$h" "$BATS_TEST_TMPDIR/pw" | write_conf
+		run --separate-stderr ws-conf wikis
+		assert_status 0
+		[ -z "$stderr" ]
+	done
+	printf 'spool = %s\n[wiki a]\napi = http://wiki.example.org/api.php\ninsecure-http = yes\nuser = U@b\npassword-file = %s\n' \
+	    "$SPOOL" "$BATS_TEST_TMPDIR/pw" | write_conf
+	run --separate-stderr ws-conf
+	assert_status 0
+	[ "$stderr" = "ws-conf: wiki a: insecure-http: the bot password goes to wiki.example.org in clear" ]
+	[[ "$output" == *$'timeout = 30\ninsecure-http = yes'* ]]
+	mkdir -p "$SPOOL"
+	run --separate-stderr ws-status -t
+	[[ "$output" == *$'insecure\ta\twiki.example.org'* ]]
+	run --separate-stderr ws-status
+	[[ "$output" == *"Bot passwords sent in clear (insecure-http = yes)"*"a     wiki.example.org"* ]]
+}
+
 @test "a user that is not a bot password login is refused" {
 	printf '[wiki a]\napi = http://h/api.php\nuser = Peerd\n' |
 	    conf_error 3 'user: not a bot password login (User@botname): Peerd'

@@ -194,7 +194,7 @@ refused() {
 
 @test "a From that names one configured wiki on a mail with another's URL is kept in bad/" {
 	# wiki home is at wikisync.test, the fixtures' From domain
-	conf_with $'\n[wiki home]\napi = http://wikisync.test/w/api.php\nuser = Peerd@wikisync\npassword-file = /dev/null'
+	conf_with $'\n[wiki home]\napi = http://wikisync.test/w/api.php\ninsecure-http = yes\nuser = Peerd@wikisync\npassword-file = /dev/null'
 	refused "$FIX/changed.eml"
 	[[ $stderr == *"From is wikisync.test, host of wiki home, but the page URL is wiki w1's;"* ]]
 	# the same From on home's own page is fine
