@@ -318,6 +318,45 @@ read_conflicts(struct status *s)
 	}
 }
 
+/*
+ * An error as a wiki page may show it: anyone can read the status page,
+ * so it gets the kind of trouble, never the raw text (paths, hosts,
+ * server replies), which stays in the local log and the terminal's
+ * table.  The first class whose words the text has.
+ */
+static const struct {
+	const char	*words;		/* all of these, any case */
+	const char	*says;
+} classes[] = {
+	{ "connect", "cannot connect" },
+	{ "timed out", "timed out" },
+	{ "resolve", "host not found" },
+	{ "TLS", "TLS failed" },
+	{ "ca-file", "TLS failed" },
+	{ "HTTP 5", "server error" },
+	{ "HTTP", "unexpected HTTP reply" },
+	{ "login", "login failed" },
+	{ "password", "login failed" },
+	{ "changed on some wiki", "the page kept changing" },
+	{ "not moved to", "a move blocked by another page" },
+	{ "not yet on every wiki", "not yet on every wiki" },
+	{ "not a valid title", "not a valid title" },
+	{ "needs the", "a right the sync account lacks" },
+	{ "refused", "refused by a wiki" },
+	{ "reply", "an unexpected reply" },
+};
+
+static const char *
+public_reason(const char *raw)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+		if (strcasestr(raw, classes[i].words) != NULL)
+			return classes[i].says;
+	return "an error (the local log has it)";
+}
+
 static void
 cell(struct table *t, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -380,7 +419,8 @@ tables(const struct status *s, const struct conf *c, int clock,
 		else if (w->up == 1 && w->last_ok == w->checked)
 			cell(t, "ok");
 		else
-			cell(t, "failed: %s", w->error);
+			cell(t, "failed: %s", clock ? w->error :
+			    public_reason(w->error));
 		if (clock)
 			cell(t, "%s", w->checked > 0 ? strcat(d, " ago") :
 			    "never");
@@ -415,7 +455,8 @@ tables(const struct status *s, const struct conf *c, int clock,
 			cell(t, "%s", s->held[i].id);
 			cell(t, "%s", s->held[i].wiki);
 			cell(t, "%s", s->held[i].title);
-			cell(t, "%s", s->held[i].reason);
+			cell(t, "%s", clock ? s->held[i].reason :
+			    public_reason(s->held[i].reason));
 		}
 	}
 
@@ -427,10 +468,11 @@ tables(const struct status *s, const struct conf *c, int clock,
 				*t = (struct table){ "Bot passwords sent in "
 				    "clear (insecure-http = yes)", 2, NULL, 0 };
 				cell(t, "wiki");
-				cell(t, "host");
+				cell(t, clock ? "host" : "in clear");
 			}
 			cell(t, "%s", c->wikis[i].name);
-			cell(t, "%s", host);
+			/* the page names no host */
+			cell(t, "%s", clock ? host : "yes");
 		}
 
 	if (s->bad > 0) {

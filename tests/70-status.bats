@@ -170,11 +170,13 @@ revisions() { ws-api revs alpha "$1" | wc -l; }
 	[ "$output" = "alpha:WikiSync status unchanged" ]
 	[ "$(revisions "WikiSync status")" -eq 1 ]
 	# a held job changes the table: one new revision, exit 1
-	ws-queue hold "$(ws-queue add beta "Odd Page")" "a person must look"
+	ws-queue hold "$(ws-queue add beta "Odd Page")" "push: ws-push: beta: Odd Page: not moved to Even Page as on alpha: beta has another page there; move or delete one, then release the job"
 	run --separate-stderr ws-status -p "alpha:WikiSync status"
 	assert_status 1
 	[[ "$output" == *" saved r"* ]]
-	[[ "$(bed_text alpha "WikiSync status")" == *"| beta || Odd Page || a person must look"* ]]
+	# the reason's kind, not its text
+	[[ "$(bed_text alpha "WikiSync status")" == *"| beta || Odd Page || a move blocked by another page"* ]]
+	[[ "$(bed_text alpha "WikiSync status")" != *"ws-push"* ]]
 	[ "$(revisions "WikiSync status")" -eq 2 ]
 	run --separate-stderr ws-status -p "nowiki:Page"
 	assert_status 64
@@ -216,6 +218,11 @@ revisions() { ws-api revs alpha "$1" | wc -l; }
 	run --separate-stderr ws-status -w -p "alpha:Status Down"
 	assert_status 1
 	[[ "$(bed_text alpha "Status Down")" == *"| beta || down || "* ]]
+	# the page, which anyone may read, gets the kind of trouble only
+	[[ "$(bed_text alpha "Status Down")" == *"|| failed: cannot connect"* ]]
+	[[ "$(bed_text alpha "Status Down")" != *"Connection refused"* ]]
+	run ws-status
+	[[ "$output" == *"failed: "* ]] && [[ "$output" != *"failed: cannot connect"* ]] || { echo "$output"; false; }
 	ws-testbed start "$BED" beta
 	run --separate-stderr ws-login -k
 	assert_status 0
