@@ -2417,8 +2417,9 @@ sync_verify(struct store *st, const struct job *j, const struct wiki *origin)
 	struct stat sb;
 	struct mw *m;
 	char *t, revid[24];
+	const char *sha;
 	size_t i, k, last = 0, ok = 0;
-	int code = 0;
+	int code = 0, had;
 
 	if (agreement_read(j, &a) == -1)
 		diex(EX_DATAERR, "%s: sync record unreadable", j->id);
@@ -2468,14 +2469,27 @@ sync_verify(struct store *st, const struct job *j, const struct wiki *origin)
 	/* the job's wiki last: the log's newest record names where it began */
 	for (k = 0; k < a.n; k++) {
 		i = (k + 1 + last) % a.n;
-		if (w[i] == NULL || (store_get(st, w[i]->name, a.title, &p) == 0
-		    && p.gen >= a.gen))
+		if (w[i] == NULL)
 			continue;
-		if (a.deleted)
+		memset(&p, 0, sizeof(p));
+		had = store_get(st, w[i]->name, a.title, &p);
+		if (had == 0 && p.gen >= a.gen)
+			continue;
+		/*
+		 * Deleted: each wiki's base is the text it held, its own
+		 * last base (a wiki that had changed since would have won
+		 * over the deletion), not the deleting wiki's: one that was
+		 * behind, restored, must not read the lines it never had as
+		 * lines it removed.
+		 */
+		sha = a.sha1;
+		if (a.deleted) {
 			strlcpy(revid, DELETED_REV, sizeof(revid));
-		else
+			if (had == 0 && *p.sha1 != '\0')
+				sha = p.sha1;
+		} else
 			snprintf(revid, sizeof(revid), "%ld", a.w[i].revid);
-		if (store_set(st, w[i]->name, a.title, a.sha1, revid, a.gen,
+		if (store_set(st, w[i]->name, a.title, sha, revid, a.gen,
 		    a.w[i].pageid) == -1)
 			die(EX_TEMPFAIL, "store: %s %s", w[i]->name, a.title);
 	}

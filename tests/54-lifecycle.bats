@@ -161,6 +161,45 @@ second, saved as it went
 	[ "$(held)" -eq 0 ]
 }
 
+@test "deleted on alpha while gamma was behind, then restored: gamma's own text comes back as its base, and no line is lost (chaos seed 2, three wikis)" {
+	t="Behind At Deletion"
+	synced "$t" $'first\n[[Category:Synced]]'
+	ws-testbed stop "$BED" gamma
+	want=$'first\nwhile gamma was down\n[[Category:Synced]]'
+	edit alpha "$t" "$want" >/dev/null
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	run ws-push "$job"
+	run ws-verify "$job"
+	assert_status 75		# gamma is behind: the job stays
+	has_text beta "$t" "$want"
+	ws-testbed start "$BED" gamma
+	ws-testbed delete "$BED" alpha "$t" "not wanted"
+	drained "$t"
+	for w in alpha beta gamma; do
+		missing "$w" "$t"
+	done
+	peerd_stop
+	ws-testbed undelete "$BED" alpha "$t" "wanted after all"
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	# gamma's editor saves on the text gamma got back, before the
+	# job reads gamma again
+	interpose gamma "^POST .*action=undelete.*title=$t" "true" \
+	    "^GET .*titles=$t&" "ws-testbed edit '$BED' gamma '$t' 'first
+gamma, once back
+[[Category:Synced]]' 'once back'"
+	run ws-push "$job"
+	grep -q "# ran: ws-testbed edit" "$BATS_TEST_TMPDIR/proxy.log" || { cut -c1-300 "$BATS_TEST_TMPDIR/proxy.log"; false; }
+	unposed
+	drained "$t"
+	for w in alpha beta gamma; do
+		[[ "$(bed_text "$w" "$t")" == *"while gamma was down"* ]]
+		[[ "$(bed_text "$w" "$t")" == *"gamma, once back"* ]]
+	done
+	[ "$(held)" -eq 0 ]
+}
+
 @test "restored on alpha while the others follow its deletion: the later restore wins everywhere (chaos -D)" {
 	t="Briefly Gone"
 	synced "$t" $'back soon\n[[Category:Synced]]'

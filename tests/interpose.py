@@ -9,7 +9,8 @@ is, answering with the wiki's own reply.  Before forwarding the first
 request whose "METHOD PATH BODY" (the body URL-decoded) matches REGEX,
 it runs COMMAND with sh and waits for it: a test puts an edit, a stop or
 anything else exactly between two requests of the program under test.
-Each pair fires once, in the order given.  Every request is appended to
+Each pair fires once, in the order given: a pair is looked at only once
+the one before it fired, so "after X, before the next Y" is two pairs.  Every request is appended to
 PORTFILE.log as "METHOD PATH BODY", and each command fired as "# ran: ".
 
 Invariant: it binds 127.0.0.1 only and never makes up a reply; what the
@@ -52,10 +53,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             srv.log.flush()
             fire = None
             for i, (rx, cmd) in enumerate(srv.rules):
-                if cmd is not None and rx.search(seen):
+                if cmd is None:
+                    continue
+                # only the first pair not yet fired is looked at
+                if rx.search(seen):
                     fire = cmd
                     srv.rules[i] = (rx, None)
-                    break
+                break
             if fire is not None:
                 subprocess.run(["sh", "-c", fire], stdout=sys.stderr)
                 srv.log.write("# ran: %s\n" % fire)
