@@ -34,6 +34,10 @@ print_all(const struct conf *c, const char *spool)
 		printf("groups-page = %s:%s\n", c->groupswiki, c->groupspage);
 	if (c->statuswiki)
 		printf("status-page = %s:%s\n", c->statuswiki, c->statuspage);
+	printf("groups-trust = ");
+	for (i = 0; i < c->ntrust; i++)
+		printf("%s%s", i ? ", " : "", c->trust[i]);
+	printf("\n");
 	for (i = 0; i < c->nwikis; i++) {
 		w = &c->wikis[i];
 		printf("\n[wiki %s]\napi = %s\nurl = %s\nuser = %s\n"

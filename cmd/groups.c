@@ -8,6 +8,9 @@
  * new or changed, one per line, for ws-peerd to scan.  The sync user
  * watches the page, so the wiki mails each edit of it and ws-peerd runs
  * this again.
+ * Only a revision made by a user of a group in groups-trust, or of a page
+ * protected so that only those can edit it, is used: whoever writes the
+ * page decides which pages are copied between which wikis.
  * Invariants: a page that does not hold changes nothing in force; its
  * error goes to the log and to SPOOL/groups.err (which ws-status shows)
  * until a version that holds replaces it.  The copy is replaced whole.
@@ -59,9 +62,13 @@ changed(const struct conf *old, const struct group *g)
 	return r;
 }
 
-/* The page's text, as the sync user reads it; exits when it cannot. */
+/*
+ * The page's text, as the sync user reads it; exits when it cannot.  A
+ * revision no one trusted made (mw_trusted, groups-trust) is returned
+ * with why it is not trusted in untrusted, else that is "".
+ */
 static char *
-fetch(const struct conf *c, size_t *len)
+fetch(const struct conf *c, size_t *len, char *untrusted, size_t ulen)
 {
 	const struct wiki *w = conf_wiki(c, c->groupswiki);
 	const char *title = c->groupspage;
@@ -79,6 +86,23 @@ fetch(const struct conf *c, size_t *len)
 	    mw_current(m, &title, 1, &pg, &e) == -1) {
 		mw_close(m);
 		diex(e.code, "%s: %s: %s", w->name, title, e.msg);
+	}
+	*untrusted = '\0';
+	if (!pg.invalid && !pg.missing) {
+		switch (mw_trusted(m, pg.title ? pg.title : title,
+		    pg.rev.revid, (const char *const *)c->trust, c->ntrust,
+		    untrusted, ulen, &e)) {
+		case -1:
+			mw_close(m);
+			diex(e.code, "%s: %s: %s", w->name, title, e.msg);
+		case MW_MOVED:
+			mw_close(m);
+			diex(EX_TEMPFAIL, "%s: %s: edited as it was read: "
+			    "try again", w->name, title);
+		case 1:
+			*untrusted = '\0';
+			break;
+		}
 	}
 	mw_close(m);
 	if (pg.invalid || pg.missing || pg.rev.text == NULL) {
@@ -156,7 +180,7 @@ groups_main(int argc, char *argv[])
 	const struct conf *c;
 	struct conf *nc;
 	const char *file = NULL;
-	char err[512], *text;
+	char err[512], untrusted[400], *text;
 	size_t len, i, n = 0;
 	int ch, dry = 0, dir = -1, rc;
 
@@ -177,7 +201,9 @@ groups_main(int argc, char *argv[])
 	if (file == NULL && !dry &&
 	    (dir = open(ws_spool(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		die(EX_TEMPFAIL, "spool %s", ws_spool());
-	text = file ? slurp(file, &len) : fetch(c, &len);
+	*untrusted = '\0';
+	text = file ? slurp(file, &len) : fetch(c, &len, untrusted,
+	    sizeof(untrusted));
 	/* the file's groups alone, then the page's */
 	if ((nc = conf_read(c->path, err, sizeof(err))) == NULL) {
 		free(text);
@@ -186,6 +212,10 @@ groups_main(int argc, char *argv[])
 	if (text == NULL) {
 		snprintf(err, sizeof(err), "%s:%s: no such page",
 		    c->groupswiki, c->groupspage);
+		rc = -1;
+	} else if (*untrusted != '\0') {
+		snprintf(err, sizeof(err), "%s:%s: not trusted: %s",
+		    c->groupswiki, c->groupspage, untrusted);
 		rc = -1;
 	} else
 		rc = conf_groups_page(nc, text, len, err, sizeof(err));

@@ -186,6 +186,13 @@ global_key(struct parser *p, struct conf *c, const char *key, const char *val)
 		if (once(p, 32, key) == -1 ||
 		    page_key(p, key, val, &c->statuswiki, &c->statuspage) == -1)
 			return -1;
+	} else if (strcmp(key, "groups-trust") == 0) {
+		if (once(p, 64, key) == -1)
+			return -1;
+		while (c->ntrust > 0)		/* not the default's */
+			free(c->trust[--c->ntrust]);
+		if (split_list(p, val, NULL, &c->trust, &c->ntrust) == -1)
+			return -1;
 	} else
 		return fail(p, p->line, "unknown key \"%s\"", key);
 	return 0;
@@ -543,6 +550,8 @@ conf_read(const char *path, char *err, size_t errlen)
 	c = xcalloc(1, sizeof(*c));
 	c->spool = xstrdup(DEFAULT_SPOOL);
 	c->holdafter = 20;
+	c->trust = xcalloc(1, sizeof(*c->trust));
+	c->trust[c->ntrust++] = xstrdup("sysop");
 	if (path == NULL)
 		return c;
 	if ((fp = fopen(path, "re")) == NULL) {
@@ -637,6 +646,9 @@ conf_free(struct conf *c)
 	free(c->groupspage);
 	free(c->statuswiki);
 	free(c->statuspage);
+	for (i = 0; i < c->ntrust; i++)
+		free(c->trust[i]);
+	free(c->trust);
 	free(c);
 }
 

@@ -2309,3 +2309,84 @@ mw_upload(struct mw *m, const char *name, int fd, off_t size,
 	json_decref(root);
 	return 0;
 }
+
+static int
+in_list(const char *s, const char *const *v, size_t n)
+{
+	while (n-- > 0)
+		if (strcmp(v[n], s) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * May revision revid of title be trusted, as its newest?  It may when the
+ * page is protected so that only a group in trust can edit it (an edit
+ * protection whose level is one of them), or when the user who made the
+ * revision is in one of them.  1 trusted, 0 not (why says so), MW_MOVED
+ * when the page has another newest revision now (read it again), -1 on
+ * error.
+ */
+int
+mw_trusted(struct mw *m, const char *title, long revid,
+    const char *const *trust, size_t ntrust, char *why, size_t len,
+    struct mwerr *e)
+{
+	struct req r = { 0 };
+	json_t *root, *pg, *p, *rv;
+	const char *type, *level, *user;
+	char who[256] = "", **groups;
+	size_t i, n, k;
+	int ok = 0;
+
+	req_set(&r, "action", "query");
+	req_set(&r, "titles", title);
+	req_set(&r, "prop", "info|revisions");
+	req_set(&r, "inprop", "protection");
+	req_set(&r, "rvprop", "ids|user");
+	root = call(m, &r, 0, e);
+	req_free(&r);
+	if (root == NULL)
+		return -1;
+	pg = json_array_get(jget(root, "query", "pages", NULL), 0);
+	rv = json_array_get(jget(pg, "revisions", NULL), 0);
+	if (jlong(rv, "revid") != revid) {
+		json_decref(root);
+		return MW_MOVED;
+	}
+	json_array_foreach(jget(pg, "protection", NULL), i, p) {
+		type = jstr(p, "type");
+		level = jstr(p, "level");
+		if (type != NULL && level != NULL &&
+		    strcmp(type, "edit") == 0 && in_list(level, trust, ntrust))
+			ok = 1;
+	}
+	if ((user = jstr(rv, "user")) != NULL)
+		strlcpy(who, user, sizeof(who));
+	json_decref(root);
+	if (ok)
+		return 1;
+	if (*who == '\0') {
+		snprintf(why, len, "r%ld: its user is hidden", revid);
+		return 0;
+	}
+	req_set(&r, "action", "query");
+	req_set(&r, "list", "users");
+	req_set(&r, "ususers", who);
+	req_set(&r, "usprop", "groups");
+	root = call(m, &r, 0, e);
+	req_free(&r);
+	if (root == NULL)
+		return -1;
+	groups = jstrings(jget(json_array_get(jget(root, "query", "users",
+	    NULL), 0), "groups", NULL), &n);
+	for (k = 0; k < n && !ok; k++)
+		ok = in_list(groups[k], trust, ntrust);
+	strings_free(groups, n);
+	json_decref(root);
+	if (!ok)
+		snprintf(why, len, "r%ld by %s, who is in no group of "
+		    "groups-trust, and the page is not protected so that "
+		    "only those can edit it", revid, who);
+	return ok;
+}

@@ -101,6 +101,9 @@ struct conf {
 	char		*groupspage;
 	char		*statuswiki;	/* status-page = WIKI:PAGE */
 	char		*statuspage;
+	char		**trust;	/* groups-trust: user groups whose
+					   edits of the groups page count */
+	size_t		 ntrust;
 	struct wiki	*wikis;
 	size_t		 nwikis;
 	struct group	*groups;

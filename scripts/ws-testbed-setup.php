@@ -3,7 +3,8 @@
 // as `MW_CONFIG_FILE=... php ws-testbed-setup.php` with the names and passwords in the environment
 // (never in argv, where ps would show them).
 // Afterwards these hold: the editor (WS_EDITOR) exists, an administrator (sysop), with bot password
-// WS_EDITOR_APP and password WS_EDITOR_PASS; the sync user (WS_SYNC_USER) is in the bot and sysop
+// WS_EDITOR_APP and password WS_EDITOR_PASS; the visitor (WS_VISITOR) exists in no group, with
+// bot password WS_EDITOR_APP and password WS_VISITOR_PASS; the sync user (WS_SYNC_USER) is in the bot and sysop
 // groups (it deletes and restores pages), has bot password WS_SYNC_APP with
 // WS_SYNC_PASS, the confirmed address WS_SYNC_ADDR, and the options enotifwatchlistpages and
 // enotifminoredits on. Any failure exits non-zero with one line on stderr.
@@ -75,6 +76,11 @@ class WsTestbedSetup extends Maintenance {
 			[ 'basic', 'editpage', 'createeditmovepage', 'delete', 'editmywatchlist',
 				'viewmywatchlist', 'uploadfile', 'uploadeditmovefile' ] );
 		$services->getUserGroupManager()->addUserToGroup( $editor, 'sysop' );
+
+		// a plain user, in no group: what an untrusted editor can do
+		$visitor = $this->makeUser( $this->env( 'WS_VISITOR' ), $rand() );
+		$this->botPassword( $visitor, $this->env( 'WS_EDITOR_APP' ), $this->env( 'WS_VISITOR_PASS' ),
+			[ 'basic', 'editpage', 'createeditmovepage' ] );
 
 		$sync = $this->makeUser( $this->env( 'WS_SYNC_USER' ), $rand() );
 		$services->getUserGroupManager()->addUserToGroup( $sync, 'bot' );

@@ -95,6 +95,35 @@ docs" ]
 	wait_for 5 idle
 }
 
+@test "a groups page revision by a user in no group of groups-trust is refused; the old groups hold until a trusted user saves it" {
+	ws-testbed edit -u visitor "$BED" alpha "$GPAGE" \
+	    "{{WikiSync group|name=docs|wikis=alpha, beta|categories=Docs, Manuals, Visitors}}" >/dev/null
+	wait_for 10 test -s "$WIKISYNC_SPOOL/groups.err"
+	why=$(cat "$WIKISYNC_SPOOL/groups.err")
+	[[ "$why" == "alpha:$GPAGE: not trusted: r"[0-9]*" by Visitor, who is in no group of groups-trust, and the page is not protected so that only those can edit it" ]]
+	grep -qF "ws-groups: $why: the groups stay as they were" "$BED/peerd.log"
+	run ws-status -t
+	assert_status 1
+	[[ "$output" == *"groups-page	alpha:$GPAGE	refused	"* ]]
+	# the visitor's category is not synced
+	watch alpha "Visitor Page"
+	edit alpha "Visitor Page" "From a visitor. [[Category:Visitors]]" >/dev/null
+	wait_for 5 idle
+	missing beta "Visitor Page"
+	# the visitor's groups saved again by an administrator are trusted
+	edit alpha "$GPAGE" "Checked.
+{{WikiSync group|name=docs|wikis=alpha, beta|categories=Docs, Manuals, Visitors}}" >/dev/null
+	wait_for 10 test ! -e "$WIKISYNC_SPOOL/groups.err"
+	edit alpha "Visitor Page" "From a visitor, again. [[Category:Visitors]]" >/dev/null
+	wait_for 10 has_text beta "Visitor Page" "From a visitor, again. [[Category:Visitors]]"
+	# groups-trust names the groups; a sysop is no one special then
+	{ echo "groups-trust = bureaucrat"; cat "$WIKISYNC_CONF"; } >"$BATS_TEST_TMPDIR/trust.conf"
+	run --separate-stderr ws-groups -c "$BATS_TEST_TMPDIR/trust.conf" -n
+	assert_status 65
+	[[ "$stderr" == *"not trusted: r"[0-9]*" by Editor, who is in no group of groups-trust"* ]]
+	wait_for 5 idle
+}
+
 @test "ws-groups on its own: unchanged prints nothing; a missing page is refused" {
 	run --separate-stderr ws-groups
 	assert_status 0
