@@ -2241,8 +2241,8 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 		diex(e.code, "%s: %s", w->name, e.msg);
 	if (cur.invalid || (cur.missing && !set_elsewhere(st, w, cur.title,
 	    &pg.set) && !set_moved(st, m, w, cur.title, &pg.set))) {
-		fprintf(out, "%s: %s: no such page, nothing to push\n",
-		    w->name, title);
+		/* the caller names the job's wiki and page */
+		fputs("no such page, nothing to push\n", out);
 		goto nothing;
 	}
 	/* from here on the page is called what the wiki calls it */
@@ -2251,8 +2251,7 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 	    cur.ncats, &pg.set) < 2 && !set_elsewhere(st, w, pg.title,
 	    &pg.set) && !set_moved(st, m, w, pg.title, &pg.set) &&
 	    !(cur.ns == NS_FILE && file_set(m, w, pg.title, &pg.set))) {
-		fprintf(out, "%s: %s: not in a synced group\n", w->name,
-		    pg.title);
+		fputs("not in a synced group\n", out);
 		goto nothing;
 	}
 	isfile = cur.ns == NS_FILE && !cur.missing;

@@ -48,3 +48,9 @@ assert_status() {
 		return 1
 	fi
 }
+
+# man_example PAGE PREFIX: the one-line example of man/PAGE that begins
+# with PREFIX, as mandoc renders it (what a reader pastes)
+man_example() {
+	mandoc -Tascii "$TOP/man/$1" | col -bx | sed -n "s/^ *\($2.*\)\$/\1/p" | head -n 1
+}
