@@ -17,6 +17,14 @@ setup() {
 
 teardown() { bed_teardown; }
 
+@test "ws-peerd checks the wikis' logins as it starts: none is unknown" {
+	wait_for 10 test -s "$WIKISYNC_SPOOL/state/beta"
+	run ws-status -t
+	[[ "$output" == *$'wiki\talpha\tup\t'* ]]
+	[[ "$output" == *$'wiki\tbeta\tup\t'* ]]
+	[[ "$output" != *unknown* ]]
+}
+
 @test "ws-peerd: one loop per spool; -h and bad options" {
 	run --separate-stderr ws-peerd
 	assert_status 75
