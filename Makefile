@@ -29,7 +29,7 @@ LDFLAGS	+= -fsanitize=address,undefined
 endif
 
 APPLETS	= api conf groups login merge push queue recv scan status store verify
-SCRIPTS	= ws-peerd
+SCRIPTS	= ws-peerd ws-setup-spool
 MAN1	= man/wikisync.1 $(APPLETS:%=man/ws-%.1)
 MAN5	= man/wikisync.conf.5
 MAN7	= man/wikisync.7

@@ -289,7 +289,8 @@ recv_main(int argc, char **argv)
 	if ((path = wsopt.spool) == NULL &&
 	    ((path = getenv("WIKISYNC_SPOOL")) == NULL || *path == '\0'))
 		path = c->spool;
-	if (spool_open(&sp, path) == -1)
+	/* queue/tmp and queue/new only: see wikisync(7), Users */
+	if (spool_open_add(&sp, path) == -1)
 		die(EX_TEMPFAIL, "spool %s", path);
 	if (nt.status == NOTICE_OK)
 		enqueue(&sp, c, &nt);

@@ -84,6 +84,44 @@ fail:
 	return -1;
 }
 
+/*
+ * Open the spool only to add jobs: queue/tmp and queue/new, nothing else
+ * (no lock, no other state).  ws-recv runs so, as a user that may write
+ * those two and read nothing else of the spool (wikisync(7)).
+ */
+int
+spool_open_add(struct spool *sp, const char *path)
+{
+	int q, i, e;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->root = sp->tmp = sp->lockfd = -1;
+	for (i = 0; i < Q_NSTATE; i++)
+		sp->dir[i] = -1;
+	if ((sp->root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 &&
+	    (sp->root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	sp->path = xstrdup(path);
+	/* queue/ may be one to pass, not to list (mode 0710) */
+	if ((q = opendir_at(sp->root, "queue", 1)) == -1) {
+		e = errno;
+		if ((q = openat(sp->root, "queue", O_PATH | O_DIRECTORY |
+		    O_CLOEXEC)) == -1) {
+			errno = e;
+			goto fail;
+		}
+	}
+	sp->tmp = opendir_at(q, "tmp", 1);
+	sp->dir[Q_NEW] = opendir_at(q, jobstate_name[Q_NEW], 1);
+	close(q);
+	if (sp->tmp == -1 || sp->dir[Q_NEW] == -1)
+		goto fail;
+	return 0;
+fail:
+	spool_close(sp);
+	return -1;
+}
+
 void
 spool_close(struct spool *sp)
 {

@@ -186,6 +186,7 @@ struct job {
 extern const char *const jobstate_name[Q_NSTATE];
 
 int	 spool_open(struct spool *, const char *);
+int	 spool_open_add(struct spool *, const char *);
 void	 spool_close(struct spool *);
 int	 spool_lock(struct spool *);
 void	 spool_unlock(struct spool *);

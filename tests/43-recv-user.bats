@@ -1,0 +1,84 @@
+#!/usr/bin/env bats
+# Two users (wikisync(7), Users): ws-recv, which parses mail from anyone,
+# runs as a user that can add jobs and nothing else; the sync user owns
+# the spool, the password files and the sessions.  Run as root: the test
+# makes the two users and a spool with ws-setup-spool, then checks, as
+# the receiving user, that mail still becomes a job and that no password
+# file, cookie jar, state or store can be read.
+
+load helper
+load bed
+
+RECV=ws-test-recv
+SYNC=ws-test-sync
+
+# as USER CMD...: CMD as USER, with USER's groups
+as() {
+	local u=$1
+	shift
+	setpriv --reuid="$u" --regid="$u" --init-groups \
+	    env WIKISYNC_CONF="$D/wikisync.conf" WIKISYNC_SPOOL="$D/spool" "$@"
+}
+
+setup() {
+	common_setup
+	[ "$(id -u)" -eq 0 ] || { echo "needs root: it makes two users" >&2; return 1; }
+	D=$(bed_mktemp)
+	run "$TOP/scripts/ws-setup-spool" -r "$RECV" -s "$SYNC" "$D/spool"
+	assert_status 0
+	printf 'secret\n' >"$D/pw"
+	chown "$SYNC:$SYNC" "$D/pw"
+	chmod 600 "$D/pw"
+	printf '[wiki w1]\napi = http://127.0.0.1:35678/api.php\nuser = Peerd@wikisync\npassword-file = %s\n' \
+	    "$D/pw" >"$D/wikisync.conf"
+	chmod 644 "$D/wikisync.conf"
+	# a session, as ws-login keeps it
+	as "$SYNC" sh -c 'umask 077 && mkdir -p "$WIKISYNC_SPOOL/session" &&
+	    echo cookie >"$WIKISYNC_SPOOL/session/w1"'
+}
+
+teardown() { rm -rf "$D"; }
+
+@test "ws-setup-spool: two users, the layout, idempotent; a bad call" {
+	id -nG "$SYNC" | grep -qw "$RECV"
+	! id -nG "$RECV" | grep -qw "$SYNC"
+	[ "$(stat -c '%U:%G %a' "$D/spool")" = "$SYNC:$RECV 710" ]
+	[ "$(stat -c '%U:%G %a' "$D/spool/queue/new")" = "$SYNC:$RECV 2770" ]
+	[ "$(stat -c '%U:%G %a' "$D/spool/store")" = "$SYNC:$SYNC 700" ]
+	run "$TOP/scripts/ws-setup-spool" -r "$RECV" -s "$SYNC" "$D/spool"
+	assert_status 0
+	[ "${lines[0]}" = "ws-setup-spool: $D/spool: ready for $SYNC, and $RECV adding jobs" ]
+	run "$TOP/scripts/ws-setup-spool" -r x -s x "$D/spool"
+	assert_status 64
+}
+
+@test "as the receiving user, a notification becomes a job, which the sync user takes" {
+	run --separate-stderr as "$RECV" ws-recv -v <"$TOP/tests/fixtures/mail/changed.eml"
+	assert_status 0
+	id=$output
+	[ -f "$D/spool/queue/new/$id" ]
+	run --separate-stderr as "$SYNC" ws-queue take
+	assert_status 0
+	[ "$output" = "$D/spool/queue/cur/$id" ]
+	[ "$(as "$SYNC" ws-queue get "$id" title)" = "Fixture page" ]
+	# a mail that is no notification is kept, by the same user
+	run as "$RECV" ws-recv <<<"Subject: hello"
+	assert_status 0
+	[ "$(ls "$D/spool/bad" | wc -l)" -eq 1 ]
+}
+
+@test "the receiving user reads no password file, cookie jar, state, store or queued job list" {
+	as "$SYNC" ws-store put <<<"a synced text" >/dev/null
+	for f in "$D/pw" "$D/spool/session/w1"; do
+		run as "$RECV" cat "$f"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"Permission denied"* ]]
+	done
+	for d in "$D/spool" "$D/spool/queue" "$D/spool/session" "$D/spool/store" "$D/spool/state"; do
+		run as "$RECV" ls "$d"
+		[ "$status" -ne 0 ]
+	done
+	# the sync user reads them all
+	run as "$SYNC" cat "$D/pw" "$D/spool/session/w1"
+	assert_status 0
+}
