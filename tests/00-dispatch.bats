@@ -113,6 +113,12 @@ load helper
 	[ -f "$d/usr/share/man/man1/wikisync.1" ]
 	[ -f "$d/usr/share/man/man5/wikisync.conf.5" ]
 	[ -f "$d/usr/share/man/man7/wikisync.7" ]
+	for s in ws-peerd ws-setup-spool; do
+		[ -x "$d/usr/sbin/$s" ]
+		[ -f "$d/usr/share/man/man8/$s.8" ]
+		run "$d/usr/sbin/$s" -h
+		[[ "${lines[0]}" == "usage: $s "* ]]
+	done
 	cmp "$d/usr/share/wikisync/WikiSync_group.wiki" "$TOP/scripts/WikiSync_group.wiki"
 }
 
