@@ -121,6 +121,9 @@ docs" ]
 	run --separate-stderr ws-groups -c "$BATS_TEST_TMPDIR/trust.conf" -n
 	assert_status 65
 	[[ "$stderr" == *"not trusted: r"[0-9]*" by Editor, who is in no group of groups-trust"* ]]
+	# the groups as the next tests expect them
+	edit alpha "$GPAGE" "{{WikiSync group|name=docs|wikis=alpha, beta|categories=Docs, Manuals}}" >/dev/null
+	wait_for 10 sh -c 'ws-conf | grep -qx "categories = Docs, Manuals"'
 	wait_for 5 idle
 }
 
