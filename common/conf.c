@@ -299,11 +299,7 @@ conf_group_key(struct parser *p, struct group *g, const char *key,
 	} else if (strcmp(key, "talk-notes") == 0) {
 		if (once(p, 32, key) == -1)
 			return -1;
-		if (strcmp(val, "yes") == 0)
-			g->talknotes = 1;
-		else if (strcmp(val, "no") == 0)
-			g->talknotes = 0;
-		else
+		if ((g->talknotes = yes_no(val)) == -1)
 			return fail(p, p->line,
 			    "talk-notes: not yes or no: %s", val);
 	} else if (strcmp(key, "deletions") == 0) {
@@ -319,11 +315,7 @@ conf_group_key(struct parser *p, struct group *g, const char *key,
 	} else if (strcmp(key, "files") == 0) {
 		if (once(p, 128, key) == -1)
 			return -1;
-		if (strcmp(val, "yes") == 0)
-			g->files = 1;
-		else if (strcmp(val, "no") == 0)
-			g->files = 0;
-		else
+		if ((g->files = yes_no(val)) == -1)
 			return fail(p, p->line,
 			    "files: not yes or no: %s", val);
 	} else

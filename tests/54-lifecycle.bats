@@ -85,10 +85,7 @@ delete_job() {
 	edit beta "$t" $'one\ntwo\nthree, on beta\n[[Category:Synced]]' "beta's line" >/dev/null
 	want=$'zero, on alpha\none\ntwo\nthree, on beta\n[[Category:Synced]]'
 	drained "$t"
-	for w in alpha beta gamma; do
-		has_text "$w" "$t" "$want"
-	done
-	[ "$(held)" -eq 0 ]
+	everywhere "$t" "$want"
 	# restored on alpha, not made again: alpha's revisions are its history
 	run history alpha "$t"
 	[[ "$output" == *"Editor	alpha's line	"* ]]
@@ -103,16 +100,11 @@ delete_job() {
 	    "ws-testbed edit '$BED' beta '$t' 'first
 second, saved as it went
 [[Category:Synced]]' 'saved as it went'"
-	run ws-push "$job"
-	grep -q "# ran: " "$BATS_TEST_TMPDIR/proxy.log"
-	unposed
+	push_interposed "$job"
 	want=$'first\nsecond, saved as it went\n[[Category:Synced]]'
 	has_text beta "$t" "$want"
 	drained "$t"
-	for w in alpha beta gamma; do
-		has_text "$w" "$t" "$want"
-	done
-	[ "$(held)" -eq 0 ]
+	everywhere "$t" "$want"
 }
 
 @test "deleted on alpha between the job's two readings of it, edited there and on beta since the last agreement: alpha's edit is kept (chaos seed 2, five wikis)" {
@@ -126,15 +118,10 @@ second, saved as it went
 	# after it saw alpha's newest revision
 	interpose alpha "^GET .*titles=$t&.*rvprop=[^&]*content" \
 	    "ws-testbed delete '$BED' alpha '$t' 'not wanted'"
-	run ws-push "$job"
-	grep -q "# ran: " "$BATS_TEST_TMPDIR/proxy.log" || { cut -c1-300 "$BATS_TEST_TMPDIR/proxy.log"; false; }
-	unposed
+	push_interposed "$job"
 	drained "$t"
 	want=$'beta, meanwhile\nfirst\nalpha, then deleted\n[[Category:Synced]]'
-	for w in alpha beta gamma; do
-		has_text "$w" "$t" "$want"
-	done
-	[ "$(held)" -eq 0 ]
+	everywhere "$t" "$want"
 }
 
 @test "deleted on alpha as its revisions are read for replay: the deletion is followed, not undone, and a restore brings alpha's edit everywhere" {
@@ -145,9 +132,7 @@ second, saved as it went
 	job=$(jobof alpha "$t")
 	interpose alpha "^GET .*prop=revisions&titles=$t&.*rvprop=[^&]*content" \
 	    "ws-testbed delete '$BED' alpha '$t' 'not wanted'"
-	run ws-push "$job"
-	grep -q "# ran: " "$BATS_TEST_TMPDIR/proxy.log" || { cut -c1-300 "$BATS_TEST_TMPDIR/proxy.log"; false; }
-	unposed
+	push_interposed "$job"
 	drained "$t"
 	for w in alpha beta gamma; do
 		missing "$w" "$t"
@@ -189,9 +174,7 @@ second, saved as it went
 	    "^GET .*titles=$t&" "ws-testbed edit '$BED' gamma '$t' 'first
 gamma, once back
 [[Category:Synced]]' 'once back'"
-	run ws-push "$job"
-	grep -q "# ran: ws-testbed edit" "$BATS_TEST_TMPDIR/proxy.log" || { cut -c1-300 "$BATS_TEST_TMPDIR/proxy.log"; false; }
-	unposed
+	push_interposed "$job" "ws-testbed edit"
 	drained "$t"
 	for w in alpha beta gamma; do
 		[[ "$(bed_text "$w" "$t")" == *"while gamma was down"* ]]
@@ -207,9 +190,7 @@ gamma, once back
 	# alpha's editor restores the page after beta followed, before gamma
 	interpose gamma "^POST .*action=delete.*title=$t" \
 	    "ws-testbed undelete '$BED' alpha '$t' 'deleted by mistake'"
-	run ws-push "$job"
-	grep -q "# ran: " "$BATS_TEST_TMPDIR/proxy.log"
-	unposed
+	push_interposed "$job"
 	drained "$t"
 	for w in alpha beta gamma; do
 		has_text "$w" "$t" $'back soon\n[[Category:Synced]]'

@@ -185,3 +185,22 @@ unposed() {
 missing() {
 	ws-testbed api "$BED" "$1" action=query prop=info titles="$2" | grep -q '"missing":true'
 }
+
+# push_interposed JOB [RAN]: ws-push of the job through the proxy that
+# interpose set up, whose command (the one starting RAN, if given) must
+# have run; then the proxy goes
+push_interposed() {
+	run ws-push "$1"
+	grep -q "^# ran: ${2:-}" "$BATS_TEST_TMPDIR/proxy.log" ||
+	    { cut -c1-300 "$BATS_TEST_TMPDIR/proxy.log"; return 1; }
+	unposed
+}
+
+# everywhere TITLE TEXT: the three wikis hold TEXT as TITLE, no job held
+everywhere() {
+	local w
+	for w in alpha beta gamma; do
+		has_text "$w" "$1" "$2" || { echo "$w: $(bed_text "$w" "$1")"; return 1; }
+	done
+	[ "$(held)" -eq 0 ]
+}
