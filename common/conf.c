@@ -178,6 +178,13 @@ global_key(struct parser *p, struct conf *c, const char *key, const char *val)
 			return fail(p, p->line,
 			    "hold-after: not a number from 1 to 1000: %s", val);
 		c->holdafter = (int)n;
+	} else if (strcmp(key, "login-check") == 0) {
+		if (once(p, 128, key) == -1)
+			return -1;
+		if (parse_long(val, 5, 86400, &n) == -1)
+			return fail(p, p->line, "login-check: not a number of "
+			    "seconds from 5 to 86400: %s", val);
+		c->logincheck = (int)n;
 	} else if (strcmp(key, "groups-page") == 0) {
 		if (once(p, 16, key) == -1 ||
 		    page_key(p, key, val, &c->groupswiki, &c->groupspage) == -1)
@@ -542,6 +549,7 @@ conf_read(const char *path, char *err, size_t errlen)
 	c = xcalloc(1, sizeof(*c));
 	c->spool = xstrdup(DEFAULT_SPOOL);
 	c->holdafter = 20;
+	c->logincheck = 60;
 	c->trust = xcalloc(1, sizeof(*c->trust));
 	c->trust[c->ntrust++] = xstrdup("sysop");
 	if (path == NULL)

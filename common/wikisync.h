@@ -97,6 +97,8 @@ struct conf {
 	char		*report;	/* mail address for up/down reports */
 	char		*syslog;	/* facility name, NULL: no syslog */
 	int		 holdafter;	/* attempts before a job is held */
+	int		 logincheck;	/* seconds between ws-peerd's login
+					   checks */
 	char		*groupswiki;	/* groups-page = WIKI:PAGE */
 	char		*groupspage;
 	char		*statuswiki;	/* status-page = WIKI:PAGE */

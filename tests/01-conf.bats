@@ -43,6 +43,7 @@ EOF
 	[[ "$output" == *"timeout = 12"* ]]
 	[[ "$output" == *"timeout = 30"* ]]
 	[[ "$output" == *"hold-after = 20"* ]]
+	[[ "$output" == *"login-check = 60"* ]]
 	run ws-conf wikis
 	[ "$output" = "$(printf 'alpha\nbeta')" ]
 	run ws-conf groups
@@ -179,7 +180,7 @@ conf_error() {	# line message, config on stdin
 	    conf_error 9 'group g: no categories or pages'
 }
 
-@test "bad values: history, conflict, talk-notes, deletions, files, timeout, syslog, hold-after, spool" {
+@test "bad values: history, conflict, talk-notes, deletions, files, timeout, syslog, hold-after, login-check, spool" {
 	printf '[group g]\nhistory = all\n' | conf_error 2 'history: not replay or latest: all'
 	printf '[group g]\nconflict = ours\n' | conf_error 2 'conflict: not wiki or markers: ours'
 	printf '[group g]\ntalk-notes = maybe\n' | conf_error 2 'talk-notes: not yes or no: maybe'
@@ -189,6 +190,7 @@ conf_error() {	# line message, config on stdin
 	printf '[wiki a]\ntimeout = 0\n' | conf_error 2 'timeout: not a number of seconds (1-3600): 0'
 	printf 'syslog = kern9\n' | conf_error 1 'syslog: unknown facility "kern9"'
 	printf 'hold-after = many\n' | conf_error 1 'hold-after: not a number from 1 to 1000: many'
+	printf 'login-check = 2\n' | conf_error 1 'login-check: not a number of seconds from 5 to 86400: 2'
 	printf 'spool = var/spool\n' | conf_error 1 'spool must be an absolute path'
 }
 

@@ -42,6 +42,9 @@ wait_for() {
 	done
 }
 
+# wiki_is WIKI up|down: as ws-status has it
+wiki_is() { ws-status -t | grep -q "^wiki	$1	$2	"; }
+
 # has_text WIKI TITLE TEXT: the page's current text is TEXT
 has_text() { [ "$(bed_text "$1" "$2")" = "$3" ]; }
 
