@@ -141,7 +141,7 @@ cmd_whoami(int argc, char **argv)
 	int o = noopts(argc, argv, 1, 1);
 
 	open_wiki(argv[o]);
-	if (mw_whoami(mw, u, &err) == -1)
+	if (mw_whoami(mw, u, 0, &err) == -1)
 		failed("whoami");
 	printf("name\t");
 	field(u->name, 1);

@@ -232,7 +232,40 @@ warn_rights(const struct wiki *w, const struct mwuser *u)
 		    "grant", w->name, w->user, lacks, u->name);
 }
 
-/* Check one wiki: a fresh login, or (keep) the session kept alive. */
+/*
+ * A wiki mails the sync user each change only to a confirmed address,
+ * and each minor one only with both watchlist options on.  The options
+ * are set here (the account is WikiSync's own); the address is the
+ * operator's to give.
+ */
+static void
+mail_ready(const struct wiki *w, struct mw *m, const struct mwuser *u)
+{
+	struct mwerr e;
+
+	if (u->mailknown && (u->email[0] == '\0' || !u->emailok))
+		ws_log(LOG_WARNING, "%s: %s has %s e-mail address: the wiki "
+		    "mails it nothing unless $wgEmailAuthentication is false; "
+		    "give it the sync address (wikisync(7), SETTING UP)",
+		    w->name, u->name, u->email[0] == '\0' ? "no" :
+		    "an unconfirmed");
+	if (u->notifypages && u->notifyminor)
+		return;
+	if (mw_options(m, "enotifwatchlistpages=1|enotifminoredits=1", &e)
+	    == -1)
+		ws_log(LOG_WARNING, "%s: %s is not mailed every change to the "
+		    "pages it watches, and setting that failed: %s; give its "
+		    "bot password the grant to edit your preferences "
+		    "(editmyoptions)", w->name, u->name, e.msg);
+	else
+		ws_log(LOG_NOTICE, "%s: %s is now mailed every change to the "
+		    "pages it watches, minor ones too", w->name, u->name);
+}
+
+/*
+ * Check one wiki: a fresh login, which also sees that the wiki mails
+ * the sync user, or (keep) the session kept alive.
+ */
 static int
 check(const struct wiki *w, int keep, struct mwuser *u, int *loggedin,
     struct mwerr *e)
@@ -246,7 +279,9 @@ check(const struct wiki *w, int keep, struct mwuser *u, int *loggedin,
 		diex(e->code, "%s", e->msg);
 	r = keep ? 0 : mw_login(m, e);
 	if (r == 0)
-		r = mw_whoami(m, u, e);
+		r = mw_whoami(m, u, keep ? 0 : MW_WHO_MAIL, e);
+	if (r == 0 && !keep)
+		mail_ready(w, m, u);
 	*loggedin = mw_loggedin(m);
 	mw_close(m);
 	return r;

@@ -1113,16 +1113,34 @@ strings_free(char **v, size_t n)
 	free(v);
 }
 
+/* An option's value as MediaWiki gives it: true, 1 or "1" are on. */
+static int
+jon(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_true(v) || (json_is_integer(v) &&
+	    json_integer_value(v) != 0) || (json_is_string(v) &&
+	    strcmp(json_string_value(v), "1") == 0);
+}
+
+/*
+ * Who the session is, with its rights; with MW_WHO_MAIL also whether
+ * the wiki can mail it each change: a confirmed address and the
+ * watchlist options on.
+ */
 int
-mw_whoami(struct mw *m, struct mwuser *u, struct mwerr *e)
+mw_whoami(struct mw *m, struct mwuser *u, int flags, struct mwerr *e)
 {
 	struct req r = { 0 };
-	json_t *root, *ui, *rl;
+	json_t *root, *ui, *rl, *opt;
 
 	memset(u, 0, sizeof(*u));
 	req_set(&r, "action", "query");
 	req_set(&r, "meta", "userinfo");
-	req_set(&r, "uiprop", "rights|ratelimits|groups");
+	req_set(&r, "uiprop", flags & MW_WHO_MAIL ?
+	    "rights|ratelimits|groups|email|options" :
+	    "rights|ratelimits|groups");
 	root = call(m, &r, 0, e);
 	req_free(&r);
 	if (root == NULL)
@@ -1137,7 +1155,37 @@ mw_whoami(struct mw *m, struct mwuser *u, struct mwerr *e)
 	u->rights = jstrings(json_object_get(ui, "rights"), &u->nrights);
 	rl = json_object_get(ui, "ratelimits");
 	u->ratelimited = json_is_object(rl) && json_object_size(rl) > 0;
+	if (flags & MW_WHO_MAIL) {
+		/* without the grant privateinfo the address is not shown */
+		u->mailknown = json_object_get(ui, "email") != NULL;
+		u->email = jdup(ui, "email");
+		u->emailok = json_object_get(ui, "emailauthenticated") != NULL;
+		opt = json_object_get(ui, "options");
+		u->notifypages = jon(opt, "enotifwatchlistpages");
+		u->notifyminor = jon(opt, "enotifminoredits");
+	}
 	json_decref(root);
+	return 0;
+}
+
+/* Set the session user's own preferences: "name=value|name=value". */
+int
+mw_options(struct mw *m, const char *change, struct mwerr *e)
+{
+	struct req r = { 0 };
+	json_t *root;
+	int ok;
+
+	req_set(&r, "action", "options");
+	req_set(&r, "change", change);
+	root = call(m, &r, C_CSRF, e);
+	req_free(&r);
+	if (root == NULL)
+		return -1;
+	ok = json_is_string(json_object_get(root, "options"));
+	json_decref(root);
+	if (!ok)
+		return fail(e, 0, EX_PROTOCOL, "no options in the reply");
 	return 0;
 }
 
@@ -1156,6 +1204,7 @@ void
 mw_user_free(struct mwuser *u)
 {
 	free(u->name);
+	free(u->email);
 	strings_free(u->groups, u->ngroups);
 	strings_free(u->rights, u->nrights);
 	memset(u, 0, sizeof(*u));

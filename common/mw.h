@@ -119,7 +119,15 @@ struct mwuser {
 	char		**rights;
 	size_t		 nrights;
 	int		 ratelimited;	/* the wiki rate-limits this user */
+	/* with MW_WHO_MAIL only */
+	int		 mailknown;	/* the address was shown */
+	char		*email;		/* "" when none */
+	int		 emailok;	/* confirmed */
+	int		 notifypages;	/* enotifwatchlistpages */
+	int		 notifyminor;	/* enotifminoredits */
 };
+
+#define MW_WHO_MAIL	0x01
 
 #define MW_MINOR	0x01
 #define MW_BOT		0x02
@@ -152,7 +160,8 @@ void		 mw_close(struct mw *);
 int		 mw_login(struct mw *, struct mwerr *);
 int		 mw_loggedin(const struct mw *);
 
-int	 mw_whoami(struct mw *, struct mwuser *, struct mwerr *);
+int	 mw_whoami(struct mw *, struct mwuser *, int, struct mwerr *);
+int	 mw_options(struct mw *, const char *, struct mwerr *);
 int	 mw_user_can(const struct mwuser *, const char *);
 void	 mw_user_free(struct mwuser *);
 

@@ -1,0 +1,189 @@
+#!/bin/bash
+# setting-up.bash WORK BUILD: follows wikisync(7) SETTING UP, as rendered,
+# against two bed wikis, inside the namespaces tests/76-setting-up.bats
+# makes (mount, network, UTS, PID: run it only there).  The host's /etc,
+# /var and /usr/local are overlaid on WORK, so the steps write where they
+# say and the host keeps its own; the network is loopback alone, the host
+# name sync.example.org.
+#
+# Each command the section shows runs as printed, with only what a reader
+# fills in replaced: the wikis' api URLs (the bed's), the bot passwords
+# (those createBotPassword printed), and systemctl (no systemd here: a
+# stand-in starts the Exim daemon, and ws-peerd from the unit file's User=
+# and ExecStart=).  "wiki$" commands run in a directory that is the
+# wiki's as MediaWiki sees it, as the user that owns the wiki's database.
+# Exits non-zero naming the step that did not do what the section says.
+set -euo pipefail
+work=$1 build=$2
+top=$(cd "$(dirname "$0")/.." && pwd)
+fail() { echo "setting-up: $*" >&2; exit 1; }
+
+# the namespace
+ip link set lo up
+hostname sync.example.org
+for d in etc var usr/local; do
+	mkdir -p "$work/ov/$d/u" "$work/ov/$d/w"
+	mount -t overlay overlay -o "lowerdir=/$d,upperdir=$work/ov/$d/u,workdir=$work/ov/$d/w" "/$d"
+done
+mount -t tmpfs tmpfs /run
+echo "127.0.0.1 sync.example.org" >>/etc/hosts
+
+# two bed wikis (their own Exim is not used here), and a page in the
+# category before WikiSync is set up: the first scan must bring it over
+bed=$work/bed
+mkdir -m 755 "$bed"
+PATH=$top/scripts:$PATH ws-testbed up -n 2 "$bed" >"$work/bed.log" 2>&1 ||
+	fail "bed: $(tail -n 3 "$work/bed.log")"
+# shellcheck disable=SC1091
+. "$bed/env"
+unset WIKISYNC_CONF WIKISYNC_SPOOL	# the bed's own: the steps make /etc's
+PATH=$top/scripts:$PATH ws-testbed edit "$bed" alpha "Before" "Made before [[Category:Synced]]" "before" >/dev/null
+
+# the section's commands, in order: TAG<TAB>command, NUL-terminated
+mandoc -Tascii "$top/man/wikisync.7" | col -bx | python3 -c '
+import re, sys
+lines = sys.stdin.read().split("\n")
+a = lines.index("SETTING UP")
+b = next(i for i in range(a + 1, len(lines)) if re.match(r"^[A-Z]", lines[i]))
+out, i = [], a + 1
+while i < b:
+    m = re.match(r"^(\s*)(wiki\$|#) (.*)$", lines[i])
+    if not m:
+        i += 1
+        continue
+    ind, tag, cmd = len(m.group(1)), "wiki" if m.group(2) == "wiki$" else "root", m.group(3)
+    i += 1
+    while cmd.endswith("\\"):
+        cmd += "\n" + lines[i][ind:]
+        i += 1
+    h = re.search(r"<<\x27?(\w+)\x27?", cmd)
+    if h:
+        while lines[i].strip() != h.group(1):
+            cmd += "\n" + lines[i][ind:]
+            i += 1
+        cmd += "\n" + h.group(1)
+        i += 1
+    out.append(tag + "\t" + cmd)
+sys.stdout.write("\0".join(out) + "\0")
+' >"$work/steps"
+[ "$(tr -cd '\0' <"$work/steps" | wc -c)" -ge 20 ] || fail "fewer than 20 commands found in SETTING UP"
+
+# systemctl, for the two calls the section makes
+mkdir -p "$work/bin"
+cat >"$work/bin/systemctl" <<'EOF'
+#!/bin/sh
+case "$*" in
+"restart exim4")
+	[ ! -s /run/exim4/exim.pid ] || kill "$(cat /run/exim4/exim.pid)" 2>/dev/null || :
+	install -d -o Debian-exim -g Debian-exim /run/exim4
+	exec /usr/sbin/exim4 -bd -q10s ;;
+"enable --now ws-peerd")
+	unit=/etc/systemd/system/ws-peerd.service
+	user=$(sed -n 's/^User=//p' "$unit")
+	env=$(sed -n 's/^Environment=//p' "$unit")
+	cmd=$(sed -n 's/^ExecStart=//p' "$unit")
+	[ -n "$user" ] && [ -n "$cmd" ] || { echo "systemctl: $unit: no User= or ExecStart=" >&2; exit 1; }
+	# shellcheck disable=SC2086
+	setsid runuser -u "$user" -- env $env $cmd >>/run/ws-peerd.log 2>&1 </dev/null &
+	exit 0 ;;
+*) echo "systemctl: not in the test: $*" >&2; exit 1 ;;
+esac
+EOF
+chmod 755 "$work/bin/systemctl"
+
+# step 2's install, into the overlaid /usr/local
+san=
+[ "$build" != build-san ] || san=SANITIZE=1
+make -C "$top" -s install BUILD="$build" $san >"$work/install.log" 2>&1 ||
+	fail "make install: $(tail -n 3 "$work/install.log")"
+
+# wiki$ commands: in a directory that is the wiki's, as its owner
+wikidir() {
+	local w=$1 d=$work/wiki-$1
+	mkdir -p "$d"
+	ln -sfn /usr/share/mediawiki/maintenance "$d/maintenance"
+	ln -sfn "$bed/$w/LocalSettings.php" "$d/LocalSettings.php"
+	chmod 755 "$d"
+	echo "$d"
+}
+declare -A pass
+run_wiki() {
+	local w=$1 cmd=$2 d owner out
+	d=$(wikidir "$w")
+	owner=$(stat -c %U "$bed/$w/db")
+	# LocalSettings.php is the bed's: its owner may append to it
+	chown "$owner" "$bed/$w/LocalSettings.php"
+	out=$(cd "$d" && setpriv --reuid="$owner" --regid="$owner" --init-groups \
+	    env MW_INSTALL_PATH=/usr/share/mediawiki MW_CONFIG_FILE="$bed/$w/LocalSettings.php" \
+	    bash -c "$cmd" 2>&1) || fail "wiki $w: $cmd: $out"
+	case $out in *"password:'"*)
+		pass[$w]=$(printf '%s\n' "$out" | sed -n "s/.*password:'\([^']*\)'.*/\1/p") ;;
+	esac
+}
+run_root() {
+	local cmd=$1 out
+	cmd=${cmd//https:\/\/a.example.org\/w\/api.php/$WS_ALPHA_API}
+	cmd=${cmd//https:\/\/b.example.org\/w\/api.php/$WS_BETA_API}
+	cmd=${cmd//PASSWORD-OF-A/${pass[alpha]:-}}
+	cmd=${cmd//PASSWORD-OF-B/${pass[beta]:-}}
+	out=$(PATH=$work/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+	    bash -c "$cmd" 2>&1) || fail "root: $cmd: $out"
+	# the checks the section names
+	case $cmd in
+	"ls -ld /var/spool/wikisync")
+		[[ $out == drwx--x---*" wikisync "* ]] || fail "spool: $out" ;;
+	*"ws-login")
+		[[ $out == *"a up "*"as WikiSync, new session"* && $out == *"b up "*"as WikiSync, new session"* ]] ||
+			fail "ws-login: $out"
+		# it set the account's preferences (step 1 says it does)
+		[[ $out == *"a: WikiSync is now mailed every change"* ]] || fail "ws-login: $out" ;;
+	"exim4 -bt "*)
+		[[ $out == *"router = wikisync, transport = wikisync_pipe"* ]] || fail "exim4 -bt: $out" ;;
+	esac
+	printf '%s\n' "$out" >>"$work/root.log"
+}
+
+# wiki$ commands on each wiki, then the syncing host's, in the section's order
+while IFS=$'\t' read -r -d '' tag cmd; do
+	[ "$tag" = wiki ] || continue
+	for w in alpha beta; do run_wiki "$w" "$cmd"; done
+done <"$work/steps"
+if [ -z "${pass[alpha]:-}" ] || [ -z "${pass[beta]:-}" ]; then
+	fail "no bot password printed"
+fi
+while IFS=$'\t' read -r -d '' tag cmd; do
+	[ "$tag" = root ] || continue
+	run_root "$cmd"
+done <"$work/steps"
+
+# what the section promises at the end
+text() {
+	local v=WS_${1^^}_URL
+	curl -sf -m 30 -G --data-urlencode "title=$2" -d action=raw "${!v}"
+}
+until_ok() {
+	local n=$1
+	shift
+	while ! "$@"; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || return 1
+		sleep 0.5
+	done
+}
+is() { [ "$(text "$1" "$2")" = "$3" ]; }
+until_ok 60 is beta Before "Made before [[Category:Synced]]" ||
+	fail "the first scan's page did not reach beta: $(tail -n 5 /run/ws-peerd.log)"
+PATH=$top/scripts:$PATH ws-testbed edit "$bed" beta "After" "Made after [[Category:Synced]]" "after" >/dev/null
+until_ok 30 is alpha After "Made after [[Category:Synced]]" ||
+	fail "an edit on beta did not reach alpha by mail: $(tail -n 5 /run/ws-peerd.log; tail -n 5 /var/log/exim4/mainlog)"
+PATH=$top/scripts:$PATH ws-testbed edit "$bed" alpha "Before" "Changed on alpha [[Category:Synced]]" "changed" >/dev/null
+until_ok 30 is beta Before "Changed on alpha [[Category:Synced]]" ||
+	fail "an edit on alpha did not reach beta by mail: $(tail -n 5 /run/ws-peerd.log)"
+status=$(runuser -u wikisync -- env PATH=/usr/local/bin:/usr/bin:/bin ws-status -t)
+if ! grep -q '^wiki	a	up	' <<<"$status" || ! grep -q '^wiki	b	up	' <<<"$status"; then
+	fail "ws-status: $status"
+fi
+# the mail went the section's way: Exim on sync.example.org, the pipe
+grep -q "<wikisync@sync.example.org> R=wikisync T=wikisync_pipe" /var/log/exim4/mainlog ||
+	fail "no delivery through the wikisync transport in /var/log/exim4/mainlog"
+echo "setting-up: followed $(tr -cd '\0' <"$work/steps" | wc -c) commands; synced both ways"
