@@ -54,3 +54,46 @@ assert_status() {
 man_example() {
 	mandoc -Tascii "$TOP/man/$1" | col -bx | sed -n "s/^ *\($2.*\)\$/\1/p" | head -n 1
 }
+
+# man_examples PAGE: the EXAMPLES section of man/PAGE as mandoc renders it
+# (what a reader pastes), one unit per display, NUL-terminated.  A display
+# of "$ " lines gives its commands, joined into one script (they share
+# variables), without the output lines between them; any other display
+# (a loop, a config file, a crontab line) is one unit as printed, with
+# its common indentation removed.
+man_examples() {
+	mandoc -Tascii "$TOP/man/$1" | col -bx | python3 -c '
+import re, sys
+lines = sys.stdin.read().split("\n")
+try:
+    a = lines.index("EXAMPLES")
+except ValueError:
+    sys.exit(0)
+b = next((i for i in range(a + 1, len(lines)) if re.match(r"^[A-Z]", lines[i])), len(lines))
+# a display: lines indented past the text (blank lines within it kept)
+blocks, cur = [], []
+for l in lines[a + 1:b] + ["end"]:
+    if not l.strip() or len(l) - len(l.lstrip()) >= 11:
+        if cur or l.strip():
+            cur.append(l)
+        continue
+    while cur and not cur[-1].strip():
+        cur.pop()
+    if cur:
+        blocks.append(cur)
+        cur = []
+for bl in blocks:
+    ind = min(len(l) - len(l.lstrip()) for l in bl if l.strip())
+    bl = [l[ind:] for l in bl]
+    if bl[0].startswith("$ "):
+        cmds, cont = [], False
+        for l in bl:
+            if l.startswith("$ ") or cont:
+                cmds.append(l[2:] if l.startswith("$ ") and not cont else l)
+                cont = l.endswith("\\")
+        unit = "\n".join(cmds)
+    else:
+        unit = "\n".join(bl)
+    sys.stdout.write(unit + "\0")
+'
+}
