@@ -178,7 +178,7 @@ ex() {
 	ex 2
 	assert_status 0
 	ws-queue recover -f >/dev/null
-	while job=$(ws-queue take); do ws-queue done "$job"; done
+	while job=$(ws-queue take); do ws-queue "done" "$job"; done
 }
 
 @test "ws-push(1): what ws-peerd does for each job, by hand" {
@@ -209,7 +209,7 @@ ex() {
 	assert_status 0
 	[[ $output == "hold"*"$id"*"Held"* ]]
 	ws-queue release "$id"
-	ws-queue done "$(ws-queue take)"
+	ws-queue "done" "$(ws-queue take)"
 }
 
 @test "ws-recv(1): a mail tried by hand, the Exim macros, what was not queued" {
@@ -284,5 +284,5 @@ ex() {
 	[ "${EX[0]}" = ws-setup-spool ]
 	# tests/76-setting-up.bats runs it, as SETTING UP shows it
 	mandoc -Tascii "$TOP/man/wikisync.7" | col -bx | grep -qx ' *# ws-setup-spool'
-	[ "$(ls "$TOP"/man/*.[0-9] | wc -l)" -eq 18 ]
+	[ "$(find "$TOP/man" -name "*.[0-9]" | wc -l)" -eq 18 ]
 }
