@@ -221,6 +221,76 @@ in_group(const struct group *g, const char *wiki)
 	return 0;
 }
 
+/*
+ * The categories a text puts its page in by its own [[Category:...]]
+ * links (English namespace name; those a template adds are not seen),
+ * as wikisync.conf(5) writes them.  At most max.
+ */
+static size_t
+text_cats(const char *text, size_t len, char **cats, size_t max)
+{
+	static const char pre[] = "[[category:";
+	const char *p = text, *end = text + len, *q;
+	size_t n = 0, k;
+
+	while (n < max && (p = memmem(p, (size_t)(end - p), "[[", 2)) != NULL) {
+		if ((size_t)(end - p) < sizeof(pre) ||
+		    strncasecmp(p, pre, sizeof(pre) - 1) != 0) {
+			p += 2;
+			continue;
+		}
+		p += sizeof(pre) - 1;
+		for (q = p; q < end && *q != '|' && *q != ']' && *q != '\n' &&
+		    q - p < 255; q++)
+			;
+		cats[n] = xcalloc(1, (size_t)(q - p) + 1);
+		memcpy(cats[n], p, (size_t)(q - p));
+		for (k = 0; cats[n][k] != '\0'; k++)
+			if (cats[n][k] == '_')
+				cats[n][k] = ' ';
+		conf_title(cats[n]);
+		n++;
+		p = q;
+	}
+	return n;
+}
+
+/*
+ * Does the record belong to group g?  Its wiki must be one of g's; where
+ * that wiki is in other groups too, the text synced (or, for a deletion,
+ * the one before it) says by its title and categories.  texts counts the
+ * texts read, so that a long log of another group's pages costs at most
+ * a bounded number of reads: past it a record is credited by its wiki.
+ */
+#define TEXT_READS	2000
+
+static int
+record_in(const struct conf *c, const struct group *g, struct store *st,
+    const struct logrec *r, const char *title, size_t *texts)
+{
+	char *cats[64], *text;
+	const char *sha1;
+	size_t i, len, n, shared = 0;
+	int yes;
+
+	if (!in_group(g, r->wiki))
+		return 0;
+	for (i = 0; i < c->ngroups; i++)
+		shared += in_group(&c->groups[i], r->wiki);
+	if (shared < 2 || *texts >= TEXT_READS)
+		return 1;
+	sha1 = sha1_valid(r->new) ? r->new : r->old;
+	(*texts)++;
+	if (!sha1_valid(sha1) || (text = store_read(st, sha1, &len)) == NULL)
+		return group_syncs(g, r->wiki, title, NULL, 0);
+	n = text_cats(text, len, cats, sizeof(cats) / sizeof(cats[0]));
+	yes = group_syncs(g, r->wiki, title, cats, n);
+	while (n > 0)
+		free(cats[--n]);
+	free(text);
+	return yes;
+}
+
 /* A pointer whose page was deleted on its wiki and kept on the others. */
 static int
 kept_one(int wfd, const char *wiki, const char *key, void *arg)
@@ -252,7 +322,8 @@ read_store(const struct conf *c, struct status *s)
 	struct storeptr p;
 	struct logrec r;
 	struct last *l;
-	size_t g, left = c->ngroups;
+	char title[sizeof(p.title)];
+	size_t g, left = c->ngroups, texts = 0;
 	off_t i;
 
 	void *arg[2] = { s, &st };
@@ -272,16 +343,18 @@ read_store(const struct conf *c, struct status *s)
 	for (i = store_log_records(&st) - 1; i >= 0 && left > 0; i--) {
 		if (store_log_read(&st, i, &r) == -1 || r.finished != '+')
 			continue;
+		if (store_ptr_read(&st, r.wiki, r.key, &p) == 0)
+			strlcpy(title, p.title, sizeof(title));
+		else
+			strlcpy(title, r.key, sizeof(title));
 		for (g = 0; g < c->ngroups; g++) {
 			l = &s->last[g];
-			if (l->time != 0 || !in_group(&c->groups[g], r.wiki))
+			if (l->time != 0 || !record_in(c, &c->groups[g], &st, &r,
+			    title, &texts))
 				continue;
 			l->time = r.time;
 			strlcpy(l->wiki, r.wiki, sizeof(l->wiki));
-			if (store_ptr_read(&st, r.wiki, r.key, &p) == 0)
-				strlcpy(l->title, p.title, sizeof(l->title));
-			else
-				strlcpy(l->title, r.key, sizeof(l->title));
+			strlcpy(l->title, title, sizeof(l->title));
 			left--;
 		}
 	}

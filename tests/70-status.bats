@@ -130,6 +130,31 @@ state() {
 	[ $(( $(date +%s) - t )) -lt 60 ]
 }
 
+@test "two groups over the same wikis: each is credited with its own pages' syncs only" {
+	unit_conf
+	printf '[group notes]\nwikis = alpha, beta\ncategories = Notes\npages = Rules\n' >>"$WIKISYNC_CONF"
+	state beta up 1700000000 1700000100 ''
+	docs=$(printf 'A doc [[Category:Synced|sort key]]\n' | ws-store put)
+	ws-store set beta "A Doc" "$docs" 7
+	run --separate-stderr ws-status -t
+	assert_status 0
+	[[ "$output" =~ $'\ngroup\tdocs\t'[0-9]+$'\tbeta\tA Doc\n' ]]
+	[[ "$output" == *$'\ngroup\tnotes\t0\t-\t-'* ]]
+	# the category as written with underscores, and a page listed by title
+	note=$(printf 'A note [[category:notes]]\n' | ws-store put)
+	ws-store set alpha "A Note" "$note" 8
+	rules=$(printf 'No category\n' | ws-store put)
+	ws-store set beta "Rules" "$rules" 9
+	run --separate-stderr ws-status -t
+	[[ "$output" =~ $'\ngroup\tdocs\t'[0-9]+$'\tbeta\tA Doc\n' ]]
+	[[ "$output" =~ $'\ngroup\tnotes\t'[0-9]+$'\tbeta\tRules' ]]
+	# gamma is in one group only: its records need no text
+	printf '[group far]\nwikis = gamma, alpha\ncategories = Far\n' >>"$WIKISYNC_CONF"
+	ws-store set gamma "Anything" "$rules"
+	run --separate-stderr ws-status -t
+	[[ "$output" =~ $'\ngroup\tfar\t'[0-9]+$'\tgamma\tAnything' ]]
+}
+
 @test "an unreadable spool exits 75; a broken config 78" {
 	unit_conf
 	run --separate-stderr ws-status -d "$BATS_TEST_TMPDIR/none"
