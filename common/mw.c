@@ -1460,6 +1460,9 @@ page_fill(struct mwpage *p, json_t *j)
 		p->pageid = jlong(j, "pageid");
 		p->missing = jbool(j, "missing");
 		p->invalid = jbool(j, "invalid");
+		/* "" when seen, a time when unseen, absent when unwatched */
+		p->unseen = jstr(j, "notificationtimestamp") != NULL &&
+		    *jstr(j, "notificationtimestamp") != '\0';
 	}
 	if (json_object_get(j, "lastrevid") != NULL) {
 		p->lastrevid = jlong(j, "lastrevid");
@@ -1499,6 +1502,8 @@ pages_query(struct mw *m, const char **titles, size_t n, int content,
 		req_titles(&r, "titles", titles + b, k);
 		req_set(&r, "cllimit", "max");
 		req_set(&r, "curtimestamp", "1");
+		/* whether the sync user has seen it: see mw_seen */
+		req_set(&r, "inprop", "notificationtimestamp");
 		if (content) {
 			req_set(&r, "prop", "info|categories|revisions");
 			req_set(&r, "rvprop", content > 1 ? RVLIGHT : RVPROP);

@@ -58,6 +58,8 @@ struct mwpage {
 	int		 missing;
 	int		 invalid;
 	int		 redirect;
+	int		 unseen;	/* changed since the sync user saw it:
+					   the wiki mails no more changes */
 	long		 lastrevid;
 	char		 touched[MW_TSLEN];
 	char		 now[MW_TSLEN];	/* the wiki's clock when read */

@@ -498,6 +498,19 @@ read_tops(struct page *pg)
 			leave_out(pg, s, &e);
 			continue;
 		}
+		/*
+		 * Unseen: a change mailed (its job may be on its way), or a
+		 * mail lost or never sent (a minor edit, a move carrying an
+		 * unseen mark), after which the wiki mails nothing more.
+		 * Marked seen, then read again, every later change mails.
+		 */
+		if (s->top.unseen && mw_seen(s->mw, t, &e) == 0) {
+			mw_pages_free(&s->top, 1);
+			if (mw_tops(s->mw, &t, 1, &s->top, &e) == -1) {
+				leave_out(pg, s, &e);
+				continue;
+			}
+		}
 		clock_gettime(CLOCK_MONOTONIC, &s->known);
 		if (s->base.rank != -1 && s->base.rank != JOB_RANK &&
 		    s->ptr.pageid != 0 && !s->top.missing &&

@@ -174,6 +174,28 @@ teardown() { bed_teardown; }
 	[ -z "$(history beta Relogin | cut -f1 | grep -v '^Peerd$')" ]
 }
 
+@test "a mail lost on beta: the next job that reads beta marks the page seen there, so beta's next edit mails" {
+	watch alpha "Lost Mail"
+	edit alpha "Lost Mail" "$(printf 'one\ntwo\nthree [[Category:Synced]]')" >/dev/null
+	wait_for 5 has_text beta "Lost Mail" "$(printf 'one\ntwo\nthree [[Category:Synced]]')"
+	wait_for 5 idle
+	# beta's edit mails, and the mail is lost (the loop paused, not
+	# restarted: its start-up scan would find the edit): the wiki holds
+	# the sync user's watch as unseen, and mails no more edits of the page
+	kill -STOP -- "-$(cat "$BED/peerd.pid")"
+	edit beta "Lost Mail" "$(printf 'ONE\ntwo\nthree [[Category:Synced]]')" >/dev/null
+	wait_for 5 has_job beta "Lost Mail"
+	ws-queue "done" "$(ws-queue take)"
+	kill -CONT -- "-$(cat "$BED/peerd.pid")"
+	# an edit on alpha: its job reads beta, and takes beta's edit along
+	edit alpha "Lost Mail" "$(printf 'ONE\ntwo\nTHREE [[Category:Synced]]')" >/dev/null
+	wait_for 10 has_text beta "Lost Mail" "$(printf 'ONE\ntwo\nTHREE [[Category:Synced]]')"
+	wait_for 5 idle
+	# beta's next edit mails again
+	edit beta "Lost Mail" "$(printf 'ONE\nTWO\nTHREE [[Category:Synced]]')" >/dev/null
+	wait_for 10 has_text alpha "Lost Mail" "$(printf 'ONE\nTWO\nTHREE [[Category:Synced]]')"
+}
+
 @test "ws-peerd killed with SIGKILL during a stream of 50 edits: every edit arrives, none twice" {
 	watch alpha "Stream"
 	# a seeded schedule: the same kills every run (WS_SEED picks another)
