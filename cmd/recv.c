@@ -81,6 +81,9 @@ load_conf(void)
 	if (c == NULL)
 		diex(EX_TEMPFAIL, "%s", err);
 	ws_syslog_open(c->syslog);
+	if (conf_unconfigured(c))
+		diex(EX_TEMPFAIL, "%s: not configured yet: it names no wiki; "
+		    "the mail waits in Exim's queue", c->path);
 	if (c->nwikis == 0)
 		diex(EX_TEMPFAIL, "%s: no wiki configured",
 		    c->path ? c->path : path);

@@ -205,6 +205,19 @@ global_key(struct parser *p, struct conf *c, const char *key, const char *val)
 	return 0;
 }
 
+/*
+ * The system's file naming no wiki is the example a package installs:
+ * every program refuses it, rather than run on nothing.  (Other files,
+ * named with -c or WIKISYNC_CONF, may hold only global keys, for the
+ * programs that need no wiki.)
+ */
+int
+conf_unconfigured(const struct conf *c)
+{
+	return c->path != NULL && strcmp(c->path, DEFAULT_CONF) == 0 &&
+	    c->nwikis == 0;
+}
+
 /* 1 for yes, 0 for no, -1 for anything else. */
 static int
 yes_no(const char *val)
@@ -382,13 +395,69 @@ section(struct parser *p, struct conf *c, char *s, struct wiki **w,
 	return 0;
 }
 
+/* "a,,b" as "a, b": the runs of commas one, each followed by a space. */
+static const char *
+comma_list(char *s)
+{
+	static char out[512];
+	size_t o = 0;
+	int comma = 0;
+
+	for (; *s != '\0' && o + 3 < sizeof(out); s++) {
+		if (*s == ',') {
+			comma = 1;
+			continue;
+		}
+		if (comma && o > 0) {
+			out[o++] = ',';
+			out[o++] = ' ';
+		}
+		comma = 0;
+		out[o++] = *s;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* "the wikis are a, b", or "no wiki is defined": for an error. */
+static const char *
+defined_wikis(const struct conf *c)
+{
+	static char out[512];
+	size_t i;
+
+	if (c->nwikis == 0)
+		return "no [wiki] section defines one";
+	strlcpy(out, c->nwikis == 1 ? "the one wiki is " : "the wikis are ",
+	    sizeof(out));
+	for (i = 0; i < c->nwikis; i++) {
+		if (i > 0)
+			strlcat(out, ", ", sizeof(out));
+		strlcat(out, c->wikis[i].name, sizeof(out));
+	}
+	return out;
+}
+
 /* What every group, from the file or the groups page, must be. */
 int
 conf_check_group(struct parser *p, const struct conf *c,
     const struct group *g)
 {
 	size_t j, k;
+	char fixed[256];
 
+	/* wiki names are words: a space is a missing comma */
+	for (j = 0; j < g->nwikis; j++)
+		if (strpbrk(g->wikis[j], " \t") != NULL) {
+			strlcpy(fixed, g->wikis[j], sizeof(fixed));
+			for (k = 0; fixed[k] != '\0'; k++)
+				if (fixed[k] == ' ' || fixed[k] == '\t')
+					fixed[k] = ',';
+			return fail(p, g->line, "group %s: wikis: \"%s\" is "
+			    "not one wiki: separate them with commas, as in "
+			    "wikis = %s", g->name, g->wikis[j],
+			    comma_list(fixed));
+		}
 	if (g->nwikis < 2)
 		return fail(p, g->line, "group %s: needs two wikis or more",
 		    g->name);
@@ -398,7 +467,8 @@ conf_check_group(struct parser *p, const struct conf *c,
 	for (j = 0; j < g->nwikis; j++) {
 		if (conf_wiki(c, g->wikis[j]) == NULL)
 			return fail(p, g->line, "group %s: unknown wiki "
-			    "\"%s\"", g->name, g->wikis[j]);
+			    "\"%s\" (%s)", g->name, g->wikis[j],
+			    defined_wikis(c));
 		for (k = 0; k < j; k++)
 			if (strcmp(g->wikis[j], g->wikis[k]) == 0)
 				return fail(p, g->line, "group %s: wiki "

@@ -139,6 +139,10 @@ ws_conf(void)
 	if (conf == NULL)
 		diex(EX_CONFIG, "%s", errbuf);
 	ws_syslog_open(conf->syslog);
+	if (conf_unconfigured(conf))
+		diex(EX_CONFIG, "%s: not configured yet: it names no wiki; "
+		    "see wikisync.conf(5), and wikisync(7), SETTING UP",
+		    conf->path);
 	if (conf->groupswiki != NULL)
 		groups_copy(conf);
 	return conf;

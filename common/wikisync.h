@@ -123,6 +123,7 @@ int			 conf_groups_page(struct conf *, const char *, size_t,
 			    char *, size_t);
 void			 conf_print_group(FILE *, const struct group *);
 void			 conf_title(char *);
+int			 conf_unconfigured(const struct conf *);
 const char		*ws_spool(void);
 
 /* Logging: stderr always (unless -q hides LOG_INFO and below), syslog when

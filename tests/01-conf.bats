@@ -170,7 +170,12 @@ conf_error() {	# line message, config on stdin
 
 @test "a group naming an unknown wiki is an error at its line" {
 	printf '[wiki a]\napi = http://h/api.php\nuser = U@b\npassword-file = /p\n[group g]\nwikis = a, zz\ncategories = C\n' |
-	    conf_error 5 'group g: unknown wiki "zz"'
+	    conf_error 5 'group g: unknown wiki "zz" (the one wiki is a)'
+}
+
+@test "wikis written without commas: the error shows them with commas" {
+	printf '[wiki a]\napi = http://h/api.php\nuser = U@b\npassword-file = /p\n[wiki b]\napi = http://i/api.php\nuser = U@b\npassword-file = /p\n[group g]\nwikis = a b\ncategories = C\n' |
+	    conf_error 9 'group g: wikis: "a b" is not one wiki: separate them with commas, as in wikis = a, b'
 }
 
 @test "a group needs two wikis and something to sync" {

@@ -95,7 +95,7 @@ files = no" ]
 {{WikiSync group|name=x|wikis=alpha, gamma|pages=A}}'
 	assert_status 65
 	[ -z "$output" ]
-	[ "$stderr" = "$where:2: group x: unknown wiki \"gamma\"" ]
+	[ "$stderr" = "$where:2: group x: unknown wiki \"gamma\" (the wikis are alpha, beta)" ]
 	run --separate-stderr check '
 {{WikiSync group|name=x|wikis=alpha, beta|bogus=A}}'
 	assert_status 65
@@ -158,7 +158,7 @@ categories = Docs"* ]]
 	run --separate-stderr ws-conf groups
 	assert_status 0
 	[ "$output" = "file" ]
-	[ "$stderr" = "ws-conf: alpha:WikiSync groups:1: group docs: unknown wiki \"beta\" (the copy in $SPOOL/groups.wiki): its groups are left out" ]
+	[ "$stderr" = "ws-conf: alpha:WikiSync groups:1: group docs: unknown wiki \"beta\" (the wikis are alpha, alpha2) (the copy in $SPOOL/groups.wiki): its groups are left out" ]
 }
 
 @test "ws-status: the groups page in force, or refused and why, in both forms" {

@@ -75,7 +75,7 @@ docs" ]
 @test "a broken groups page keeps the old groups and shows the error" {
 	edit alpha "$GPAGE" "{{WikiSync group|name=docs|wikis=alpha, gamma|categories=Docs}}" >/dev/null
 	wait_for 10 test -s "$WIKISYNC_SPOOL/groups.err"
-	local why="alpha:$GPAGE:1: group docs: unknown wiki \"gamma\""
+	local why="alpha:$GPAGE:1: group docs: unknown wiki \"gamma\" (the wikis are alpha, beta)"
 	[ "$(cat "$WIKISYNC_SPOOL/groups.err")" = "$why" ]
 	grep -qF "ws-groups: $why: the groups stay as they were" "$BED/peerd.log"
 	run ws-status -t
