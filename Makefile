@@ -96,6 +96,16 @@ install: all
 	sed 's|/usr/bin/ws-recv|$(BINDIR)/ws-recv|' scripts/exim4/transport/30_wikisync \
 	    >$(DESTDIR)$(SHAREDIR)/exim4/transport/30_wikisync
 
+# make deb: the Debian package of debian/, built by dpkg-buildpackage from a
+# copy of the tree in $(BUILD)/deb/src, so that the .deb lands in
+# $(BUILD)/deb/ (needs dpkg-dev and debhelper: make deps installs them).
+deb:
+	rm -rf $(BUILD)/deb
+	mkdir -p $(BUILD)/deb/src
+	tar -cf - --exclude='./build*' --exclude=./.git . | tar -xf - -C $(BUILD)/deb/src
+	cd $(BUILD)/deb/src && dpkg-buildpackage -us -uc -b
+	@ls $(BUILD)/deb/*.deb
+
 # make fuzz [FUZZTIME=seconds]: ws-recv's mail parser under libFuzzer (clang),
 # seeded with the captured notifications; what it finds stays in
 # tests/fuzz/corpus-recv/ (not in git).
@@ -116,4 +126,4 @@ fuzz: build/fuzz/recv-fuzz
 clean:
 	rm -rf build build-san
 
-.PHONY: all check deps demo demo-down lint install fuzz clean
+.PHONY: all check deps demo demo-down lint install deb fuzz clean

@@ -1,0 +1,39 @@
+#!/usr/bin/env bats
+# The Debian package (make deb, debian/): it builds, lintian finds no
+# error, and installed as an administrator would (apt-get install ./deb)
+# it makes its users and spool, refuses the example configuration until
+# it names the wikis, keeps the configuration and the queue across a
+# reinstall, and purged leaves nothing it made.  Run as root, installing
+# into overlays in namespaces of its own (tests/deb.bash).
+
+load helper
+
+setup() {
+	common_setup
+	[ "$(id -u)" -eq 0 ] || { echo "needs root: it installs a package" >&2; return 1; }
+	W=$(mktemp -d "${TMPDIR:-/tmp}/ws-deb.XXXXXX")
+	chmod 755 "$W"
+}
+
+teardown() {
+	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+		echo "# kept: $W" >&3
+	else
+		rm -rf "$W"
+	fi
+}
+
+@test "make deb builds a package lintian passes; it installs, refuses the example, upgrades, and purges clean" {
+	run make -C "$TOP" deb BUILD="$W/build"
+	[ "$status" -eq 0 ] || { echo "$output" | tail -n 20; return 1; }
+	deb=$(echo "$W"/build/deb/wikisync_*_*.deb)
+	[ -f "$deb" ]
+	# no error; a warning would need its explanation in debian/
+	run lintian --fail-on error,warning "$deb"
+	echo "$output"
+	assert_status 0
+	run unshare --mount --pid --fork --mount-proc bash "$TOP/tests/deb.bash" "$W" "$deb"
+	echo "$output"
+	assert_status 0
+	[[ $output == *"purged clean"* ]]
+}
