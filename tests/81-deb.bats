@@ -23,11 +23,20 @@ teardown() {
 	fi
 }
 
+# the package, built once for the file
+setup_file() {
+	[ "$(id -u)" -eq 0 ] || return 0
+	DEBDIR=$(mktemp -d "${TMPDIR:-/tmp}/ws-debbuild.XXXXXX")
+	chmod 755 "$DEBDIR"
+	make -C "$BATS_TEST_DIRNAME/.." deb BUILD="$DEBDIR" >"$DEBDIR/build.log" 2>&1 || :
+	export DEBDIR
+}
+
+teardown_file() { [ -z "${DEBDIR:-}" ] || rm -rf "$DEBDIR"; }
+
 @test "make deb builds a package lintian passes; it installs, refuses the example, upgrades, and purges clean" {
-	run make -C "$TOP" deb BUILD="$W/build"
-	[ "$status" -eq 0 ] || { echo "$output" | tail -n 20; return 1; }
-	deb=$(echo "$W"/build/deb/wikisync_*_*.deb)
-	[ -f "$deb" ]
+	deb=$(echo "$DEBDIR"/deb/wikisync_*_*.deb)
+	[ -f "$deb" ] || { tail -n 20 "$DEBDIR/build.log"; return 1; }
 	# no error; a warning would need its explanation in debian/
 	run lintian --fail-on error,warning "$deb"
 	echo "$output"
@@ -36,4 +45,14 @@ teardown() {
 	echo "$output"
 	assert_status 0
 	[[ $output == *"purged clean"* ]]
+}
+
+@test "apt install of the package, then SETTING UP as printed: two bed wikis sync both ways" {
+	deb=$(echo "$DEBDIR"/deb/wikisync_*_*.deb)
+	[ -f "$deb" ]
+	run unshare --mount --net --uts --pid --fork --mount-proc \
+	    bash "$TOP/tests/setting-up.bash" "$W" "$(basename "$WS_BUILD")" "$deb"
+	echo "$output"
+	assert_status 0
+	[[ $output == *"synced both ways"* ]]
 }

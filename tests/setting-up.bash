@@ -1,5 +1,5 @@
 #!/bin/bash
-# setting-up.bash WORK BUILD: follows wikisync(7) SETTING UP, as rendered,
+# setting-up.bash WORK BUILD [DEB]: follows wikisync(7) SETTING UP, as rendered,
 # against two bed wikis, inside the namespaces tests/76-setting-up.bats
 # makes (mount, network, UTS, PID: run it only there).  The host's /etc,
 # /var and /usr/local are overlaid on WORK, so the steps write where they
@@ -12,16 +12,21 @@
 # stand-in starts the Exim daemon, and ws-peerd from the unit file's User=
 # and ExecStart=).  "wiki$" commands run in a directory that is the
 # wiki's as MediaWiki sees it, as the user that owns the wiki's database.
+# With DEB, the package is installed (apt-get install ./DEB) in place of
+# make install, and the commands name /usr/share for /usr/local/share, as
+# step 2 says; what the package did already is done again, harmlessly.
 # Exits non-zero naming the step that did not do what the section says.
 set -euo pipefail
-work=$1 build=$2
+work=$1 build=$2 deb=${3:-}
 top=$(cd "$(dirname "$0")/.." && pwd)
 fail() { echo "setting-up: $*" >&2; exit 1; }
 
 # the namespace
 ip link set lo up
 hostname sync.example.org
-for d in etc var usr/local; do
+tree="etc var usr/local"
+[ -z "$deb" ] || tree="etc var usr"
+for d in $tree; do
 	mkdir -p "$work/ov/$d/u" "$work/ov/$d/w"
 	mount -t overlay overlay -o "lowerdir=/$d,upperdir=$work/ov/$d/u,workdir=$work/ov/$d/w" "/$d"
 done
@@ -92,10 +97,15 @@ EOF
 chmod 755 "$work/bin/systemctl"
 
 # step 2's install, into the overlaid /usr/local
-san=
-[ "$build" != build-san ] || san=SANITIZE=1
-make -C "$top" -s install BUILD="$build" $san >"$work/install.log" 2>&1 ||
-	fail "make install: $(tail -n 3 "$work/install.log")"
+if [ -n "$deb" ]; then
+	DEBIAN_FRONTEND=noninteractive apt-get -q -y install --no-install-recommends "$deb" \
+	    >"$work/install.log" 2>&1 || fail "apt-get install: $(tail -n 3 "$work/install.log")"
+else
+	san=
+	[ "$build" != build-san ] || san=SANITIZE=1
+	make -C "$top" -s install BUILD="$build" $san >"$work/install.log" 2>&1 ||
+		fail "make install: $(tail -n 3 "$work/install.log")"
+fi
 
 # wiki$ commands: in a directory that is the wiki's, as its owner
 wikidir() {
@@ -126,6 +136,7 @@ run_root() {
 	cmd=${cmd//https:\/\/b.example.org\/w\/api.php/$WS_BETA_API}
 	cmd=${cmd//PASSWORD-OF-A/${pass[alpha]:-}}
 	cmd=${cmd//PASSWORD-OF-B/${pass[beta]:-}}
+	[ -z "$deb" ] || cmd=${cmd//\/usr\/local\/share\//\/usr\/share\/}
 	out=$(PATH=$work/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 	    bash -c "$cmd" 2>&1) || fail "root: $cmd: $out"
 	# the checks the section names
@@ -180,6 +191,9 @@ PATH=$top/scripts:$PATH ws-testbed edit "$bed" alpha "Before" "Changed on alpha 
 until_ok 30 is beta Before "Changed on alpha [[Category:Synced]]" ||
 	fail "an edit on alpha did not reach beta by mail: $(tail -n 5 /run/ws-peerd.log)"
 status=$(runuser -u wikisync -- env PATH=/usr/local/bin:/usr/bin:/bin ws-status -t)
+if [ -n "$deb" ] && { [ ! -x /usr/bin/ws-status ] || [ -e /usr/local/bin/ws-status ]; }; then
+	fail "not the package's programs that ran"
+fi
 if ! grep -q '^wiki	a	up	' <<<"$status" || ! grep -q '^wiki	b	up	' <<<"$status"; then
 	fail "ws-status: $status"
 fi
