@@ -225,6 +225,46 @@ yes_no(const char *val)
 	return strcmp(val, "yes") == 0 ? 1 : strcmp(val, "no") == 0 ? 0 : -1;
 }
 
+/*
+ * A category written with its namespace in the wiki's language: the wiki
+ * lists a page's categories by name alone, so it would match nothing.
+ * (English "Category:" is taken off by split_list.)
+ */
+static int
+foreign_prefix(struct parser *p, char **cats, size_t n)
+{
+	static const char *names[] = {
+		"Kategorie", "Cat\xc3\xa9gorie", "Categor\xc3\xad" "a",
+		"Categoria", "Categorie", "Kategoria", "Kategori",
+		"Kategorija", "Kateg\xc3\xb3ria", "Luokka", "Flokkur",
+		"\xd0\x9a\xd0\xb0\xd1\x82\xd0\xb5\xd0\xb3\xd0\xbe"
+		"\xd1\x80\xd0\xb8\xd1\x8f",		/* Категория */
+		"\xd0\x9a\xd0\xb0\xd1\x82\xd0\xb5\xd0\xb3\xd0\xbe"
+		"\xd1\x80\xd1\x96\xd1\x8f",		/* Категорія */
+		"\xe5\x88\x86\xe7\xb1\xbb",		/* 分类 */
+		"\xe5\x88\x86\xe9\xa1\x9e",		/* 分類 */
+		"\xe3\x82\xab\xe3\x83\x86\xe3\x82\xb4\xe3\x83\xaa",
+							/* カテゴリ */
+		"\xeb\xb6\x84\xeb\xa5\x98",		/* 분류 */
+	};
+	const char *colon;
+	size_t i, k, len;
+
+	for (i = 0; i < n; i++) {
+		if ((colon = strchr(cats[i], ':')) == NULL)
+			continue;
+		len = (size_t)(colon - cats[i]);
+		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+			if (strlen(names[k]) == len &&
+			    strncasecmp(cats[i], names[k], len) == 0)
+				return fail(p, p->line, "categories: \"%s\" "
+				    "names the category with its namespace; "
+				    "write the name alone, as in "
+				    "categories = %s", cats[i], colon + 1);
+	}
+	return 0;
+}
+
 static int
 wiki_key(struct parser *p, struct wiki *w, const char *key, const char *val)
 {
@@ -290,7 +330,8 @@ conf_group_key(struct parser *p, struct group *g, const char *key,
 	} else if (strcmp(key, "categories") == 0) {
 		if (once(p, 2, key) == -1 ||
 		    split_list(p, val, "Category:", &g->categories,
-		    &g->ncategories) == -1)
+		    &g->ncategories) == -1 ||
+		    foreign_prefix(p, g->categories, g->ncategories) == -1)
 			return -1;
 	} else if (strcmp(key, "pages") == 0) {
 		if (once(p, 4, key) == -1 ||

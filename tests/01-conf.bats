@@ -173,6 +173,13 @@ conf_error() {	# line message, config on stdin
 	    conf_error 5 'group g: unknown wiki "zz" (the one wiki is a)'
 }
 
+@test "a category with its namespace in another language: the error says to write the name alone" {
+	printf '[group g]\ncategories = Docs, Kategorie:Handbuch\n' |
+	    conf_error 2 'categories: "Kategorie:Handbuch" names the category with its namespace; write the name alone, as in categories = Handbuch'
+	printf '[group g]\ncategories = Категория:Справка\n' |
+	    conf_error 2 'categories: "Категория:Справка" names the category with its namespace; write the name alone, as in categories = Справка'
+}
+
 @test "wikis written without commas: the error shows them with commas" {
 	printf '[wiki a]\napi = http://h/api.php\nuser = U@b\npassword-file = /p\n[wiki b]\napi = http://i/api.php\nuser = U@b\npassword-file = /p\n[group g]\nwikis = a b\ncategories = C\n' |
 	    conf_error 9 'group g: wikis: "a b" is not one wiki: separate them with commas, as in wikis = a, b'
