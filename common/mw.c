@@ -1113,6 +1113,27 @@ strings_free(char **v, size_t n)
 	free(v);
 }
 
+/*
+ * A write with the csrf token whose reply must hold key (the module's
+ * own answer); r is freed.  0, or -1 with e set.
+ */
+static int
+write_call(struct mw *m, struct req *r, const char *key, struct mwerr *e)
+{
+	json_t *root;
+	int ok;
+
+	root = call(m, r, C_CSRF, e);
+	req_free(r);
+	if (root == NULL)
+		return -1;
+	ok = json_object_get(root, key) != NULL;
+	json_decref(root);
+	if (!ok)
+		return fail(e, 0, EX_PROTOCOL, "no %s in the reply", key);
+	return 0;
+}
+
 /* An option's value as MediaWiki gives it: true, 1 or "1" are on. */
 static int
 jon(json_t *o, const char *key)
@@ -1173,20 +1194,10 @@ int
 mw_options(struct mw *m, const char *change, struct mwerr *e)
 {
 	struct req r = { 0 };
-	json_t *root;
-	int ok;
 
 	req_set(&r, "action", "options");
 	req_set(&r, "change", change);
-	root = call(m, &r, C_CSRF, e);
-	req_free(&r);
-	if (root == NULL)
-		return -1;
-	ok = json_is_string(json_object_get(root, "options"));
-	json_decref(root);
-	if (!ok)
-		return fail(e, 0, EX_PROTOCOL, "no options in the reply");
-	return 0;
+	return write_call(m, &r, "options", e);
 }
 
 int
@@ -1689,21 +1700,10 @@ int
 mw_seen(struct mw *m, const char *title, struct mwerr *e)
 {
 	struct req r = { 0 };
-	json_t *root;
-	int ok;
 
 	req_set(&r, "action", "setnotificationtimestamp");
 	req_titles(&r, "titles", &title, 1);
-	root = call(m, &r, C_CSRF, e);
-	req_free(&r);
-	if (root == NULL)
-		return -1;
-	ok = json_is_array(json_object_get(root, "setnotificationtimestamp"));
-	json_decref(root);
-	if (!ok)
-		return fail(e, 0, EX_PROTOCOL, "no setnotificationtimestamp "
-		    "in the reply");
-	return 0;
+	return write_call(m, &r, "setnotificationtimestamp", e);
 }
 
 int

@@ -334,15 +334,3 @@ now() { date +%s; }
 	sort "$BATS_TEST_TMPDIR/ids" | cmp - "$BATS_TEST_TMPDIR/all"
 	[ -z "$(ls -A "$SPOOL/queue/new" "$SPOOL/queue/cur" | grep -v : | grep .)" ]
 }
-
-@test "ws-queue(1)'s example for what is held runs as printed" {
-	id=$(ws-queue add alpha A)
-	ws-queue add alpha B >/dev/null
-	ws-queue hold "$id" "a person must look"
-	cmd=$(man_example ws-queue.1 "ws-queue ls -a | awk")
-	[ -n "$cmd" ]
-	run sh -c "$cmd"
-	assert_status 0
-	[ "${#lines[@]}" -eq 1 ]
-	[[ "${lines[0]}" == "hold	$id	alpha	A	"*"a person must look"* ]]
-}

@@ -8,18 +8,10 @@ load helper
 
 setup() {
 	common_setup
-	[ "$(id -u)" -eq 0 ] || { echo "needs root: it follows the steps an administrator takes" >&2; return 1; }
-	W=$(mktemp -d "${TMPDIR:-/tmp}/ws-setup.XXXXXX")
-	chmod 755 "$W"
+	root_work "it follows the steps an administrator takes"
 }
 
-teardown() {
-	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
-		echo "# kept: $W" >&3
-	else
-		rm -rf "$W"
-	fi
-}
+teardown() { root_work_teardown; }
 
 @test "SETTING UP of wikisync(7), as printed, gets two wikis syncing both ways" {
 	run unshare --mount --net --uts --pid --fork --mount-proc \

@@ -10,18 +10,10 @@ load helper
 
 setup() {
 	common_setup
-	[ "$(id -u)" -eq 0 ] || { echo "needs root: it installs a package" >&2; return 1; }
-	W=$(mktemp -d "${TMPDIR:-/tmp}/ws-deb.XXXXXX")
-	chmod 755 "$W"
+	root_work "it installs a package"
 }
 
-teardown() {
-	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
-		echo "# kept: $W" >&3
-	else
-		rm -rf "$W"
-	fi
-}
+teardown() { root_work_teardown; }
 
 # the package, built once for the file
 setup_file() {

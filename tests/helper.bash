@@ -49,10 +49,22 @@ assert_status() {
 	fi
 }
 
-# man_example PAGE PREFIX: the one-line example of man/PAGE that begins
-# with PREFIX, as mandoc renders it (what a reader pastes)
-man_example() {
-	mandoc -Tascii "$TOP/man/$1" | col -bx | sed -n "s/^ *\($2.*\)\$/\1/p" | head -n 1
+# root_work WHY: in setup() of a test that must run as root: W, a fresh
+# directory others may search (for the users the test makes); fails
+# saying WHY root is needed when not root.
+root_work() {
+	[ "$(id -u)" -eq 0 ] || { echo "needs root: $1" >&2; return 1; }
+	W=$(mktemp -d "${TMPDIR:-/tmp}/ws-root.XXXXXX")
+	chmod 755 "$W"
+}
+
+# root_work_teardown: in teardown(): W kept when the test failed, else gone.
+root_work_teardown() {
+	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+		echo "# kept: $W" >&3
+	else
+		rm -rf "$W"
+	fi
 }
 
 # man_examples PAGE: the EXAMPLES section of man/PAGE as mandoc renders it
