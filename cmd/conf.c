@@ -15,7 +15,7 @@
 
 static const char usage[] =
     "[-pqv] [-c file] [-d dir] [spool | report | syslog | hold-after | "
-    "login-check | groups-page | status-page | wikis | groups]";
+    "login-check | workers | groups-page | status-page | wikis | groups]";
 
 static void
 print_all(const struct conf *c, const char *spool)
@@ -31,6 +31,7 @@ print_all(const struct conf *c, const char *spool)
 	printf("syslog = %s\n", c->syslog ? c->syslog : "none");
 	printf("hold-after = %d\n", c->holdafter);
 	printf("login-check = %d\n", c->logincheck);
+	printf("workers = %d\n", c->workers);
 	if (c->groupswiki)
 		printf("groups-page = %s:%s\n", c->groupswiki, c->groupspage);
 	if (c->statuswiki)
@@ -117,6 +118,8 @@ conf_main(int argc, char *argv[])
 		printf("%d\n", c->holdafter);
 	else if (strcmp(key, "login-check") == 0)
 		printf("%d\n", c->logincheck);
+	else if (strcmp(key, "workers") == 0)
+		printf("%d\n", c->workers);
 	else if (strcmp(key, "groups-page") == 0) {
 		if (c->groupswiki)
 			printf("%s:%s\n", c->groupswiki, c->groupspage);

@@ -6,6 +6,14 @@
  * passed belongs to nobody: "recover", and every "take" before it
  * chooses, returns it to new/.  A job taken but not yet stamped (a crash
  * between the two steps) counts from its ctime, which the rename set.
+ * A job taken for a worker (take -w PID) records worker=PID@HOST too, and
+ * is returned as soon as that process has ended: a worker that dies does
+ * not hold its page until the lease runs out.
+ *
+ * One page at a time: take passes over a job whose page (its title) is in
+ * hand in cur/, and over the later jobs of a page it passed over, so jobs
+ * run in order per page however many workers take them; a move, which
+ * makes one page two titles, runs alone.
  * Nothing is ever dropped: "defer" raises attempts and moves the job back
  * to new/ due later (10 s doubling, capped at 1 h); at hold-after
  * attempts it goes to hold/ instead, until "release".
@@ -13,11 +21,13 @@
 #include <sys/inotify.h>
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +35,7 @@
 #include <unistd.h>
 
 #include "wikisync.h"
+#include "strset.h"
 
 #define LEASE_DEFAULT	900
 #define BACKOFF_FIRST	10
@@ -35,7 +46,7 @@ static const char usage[] =
     "[-qv] [-c file] [-d dir] command [args]\n"
     "add wiki title [key=value ...]\n"
     "ls [-a]\n"
-    "take [-l seconds]\n"
+    "take [-t] [-l seconds] [-w pid]\n"
     "done job\n"
     "defer job [reason]\n"
     "hold job reason\n"
@@ -155,13 +166,103 @@ cmd_add(int argc, char **argv)
 	return 0;
 }
 
+static char host[256];
+
+static const char *
+hostname(void)
+{
+	if (*host == '\0' && gethostname(host, sizeof(host)) == -1)
+		strlcpy(host, "localhost", sizeof(host));
+	return host;
+}
+
+/* Has the job's worker, a process of this host, ended? */
+static int
+worker_gone(const struct job *j)
+{
+	const char *w = job_get(j, "worker"), *at;
+	long pid;
+	char buf[32];
+
+	if (w == NULL || (at = strchr(w, '@')) == NULL ||
+	    (size_t)(at - w) >= sizeof(buf) || strcmp(at + 1, hostname()) != 0)
+		return 0;
+	memcpy(buf, w, at - w);
+	buf[at - w] = '\0';
+	if (parse_long(buf, 2, INT_MAX, &pid) == -1)
+		return 0;
+	return kill((pid_t)pid, 0) == -1 && errno == ESRCH;
+}
+
 /* When the job in cur/ stops being anybody's. */
 static time_t
 lease_end(const struct job *j)
 {
 	long l = field_long(j, "lease");
 
+	if (worker_gone(j))
+		return 0;
 	return l > 0 ? (time_t)l : j->ctime.tv_sec + LEASE_DEFAULT;
+}
+
+/*
+ * The pages in hand: the titles of the jobs in cur/ (an underscore is a
+ * space), and whether one of them is a move, which runs alone.
+ */
+struct inhand {
+	struct strset	 pages;
+	size_t		 n;
+	int		 alone;
+};
+
+static int
+is_move(const struct job *j)
+{
+	const char *ev = job_get(j, "event");
+
+	return ev != NULL && strcmp(ev, "moved") == 0;
+}
+
+/*
+ * May j run now?  Its page is marked in hand either way: a job passed
+ * over keeps the later jobs of its page behind it.
+ */
+static int
+runnable(struct inhand *h, const struct job *j)
+{
+	const char *t = job_get(j, "title");
+	char key[1024];
+	size_t i;
+	int fresh;
+
+	if (t == NULL)
+		return 1;
+	for (i = 0; t[i] != '\0' && i < sizeof(key) - 1; i++)
+		key[i] = t[i] == '_' ? ' ' : t[i];
+	key[i] = '\0';
+	fresh = strset_add(&h->pages, key);
+	return fresh && !h->alone && !(is_move(j) && h->n > 0);
+}
+
+static void
+inhand_load(struct inhand *h)
+{
+	struct job j;
+	char **ids;
+	size_t n, i;
+
+	memset(h, 0, sizeof(*h));
+	if (spool_ids(&sp, Q_CUR, &ids, &n) == -1)
+		die(EX_TEMPFAIL, "cur");
+	for (i = 0; i < n; i++) {
+		if (job_load(&sp, ids[i], &j) == -1)
+			continue;
+		runnable(h, &j);
+		h->alone |= is_move(&j);
+		h->n++;
+		job_free(&j);
+	}
+	spool_ids_free(ids, n);
 }
 
 /* Return jobs in cur/ whose lease has passed (all with force). */
@@ -181,6 +282,7 @@ recover(int force)
 			continue;
 		if (force || lease_end(&j) <= now) {
 			job_unset(&j, "owner");
+			job_unset(&j, "worker");
 			job_unset(&j, "lease");
 			save_or_die(&j, Q_NEW, 0);
 			ws_log(LOG_INFO, "%s: returned to new", j.id);
@@ -228,12 +330,15 @@ fold(const struct job *j, char **ids, size_t n, size_t at)
 	struct job o;
 	const char *w = job_get(j, "wiki"), *t = job_get(j, "title");
 	const char *ev = job_get(j, "event"), *oev;
+	uint32_t tag;
 	size_t i;
 
 	if (w == NULL || t == NULL)
 		return;
+	tag = job_tag(w, t);
 	for (i = at + 1; i < n && i <= at + FOLD_WINDOW; i++) {
-		if (job_load(&sp, ids[i], &o) == -1)
+		if (!job_id_may_be(ids[i], tag) ||
+		    job_load(&sp, ids[i], &o) == -1)
 			continue;
 		oev = job_get(&o, "event");
 		if (o.state == Q_NEW && job_get(&o, "wiki") != NULL &&
@@ -290,26 +395,42 @@ reason(char *buf, size_t len, const char *why)
 static int
 cmd_take(int argc, char **argv)
 {
+	struct inhand h;
 	struct job j;
 	struct stat st;
-	char **ids, host[256], owner[300];
+	char **ids, owner[300];
 	size_t n, i;
-	long lease = LEASE_DEFAULT;
+	long lease = LEASE_DEFAULT, worker = 0;
 	time_t now;
-	int ch, found = 0;
+	int ch, tabs = 0, found = 0;
 
 	optind = 1;
-	while ((ch = getopt(argc, argv, "l:")) != -1) {
-		if (ch != 'l' || parse_long(optarg, 1, 86400 * 7, &lease) == -1)
+	while ((ch = getopt(argc, argv, "l:tw:")) != -1) {
+		switch (ch) {
+		case 'l':
+			if (parse_long(optarg, 1, 86400 * 7, &lease) == -1)
+				diex(EX_USAGE, "take -l %s: seconds, 1 to "
+				    "604800", optarg);
+			break;
+		case 't':
+			tabs = 1;
+			break;
+		case 'w':
+			if (parse_long(optarg, 2, INT_MAX, &worker) == -1 ||
+			    (kill((pid_t)worker, 0) == -1 && errno == ESRCH))
+				diex(EX_USAGE, "take -w %s: not a running "
+				    "process", optarg);
+			break;
+		default:
 			ws_usage(usage, EX_USAGE);
+		}
 	}
 	if (optind != argc)
 		ws_usage(usage, EX_USAGE);
-	if (gethostname(host, sizeof(host)) == -1)
-		strlcpy(host, "localhost", sizeof(host));
 	spool_or_die();
 	lock_or_die();
 	recover(0);
+	inhand_load(&h);
 	now = time(NULL);
 	if (spool_ids(&sp, Q_NEW, &ids, &n) == -1)
 		die(EX_TEMPFAIL, "new");
@@ -330,7 +451,7 @@ cmd_take(int argc, char **argv)
 				    "or a NUL byte)" : strerror(errno));
 			continue;
 		}
-		if (j.state != Q_NEW) {
+		if (j.state != Q_NEW || !runnable(&h, &j)) {
 			job_free(&j);
 			continue;
 		}
@@ -340,15 +461,27 @@ cmd_take(int argc, char **argv)
 			die(EX_TEMPFAIL, "%s", j.id);
 		/* the stamp below syncs cur/; new/ or cur/, both are safe */
 		j.state = Q_CUR;
-		snprintf(owner, sizeof(owner), "%d@%s", (int)getppid(), host);
+		snprintf(owner, sizeof(owner), "%d@%s", (int)getppid(),
+		    hostname());
 		job_set(&j, "owner", owner);
+		if (worker > 0) {
+			snprintf(owner, sizeof(owner), "%ld@%s", worker,
+			    hostname());
+			job_set(&j, "worker", owner);
+		}
 		set_num(&j, "lease", (long long)now + lease);
 		save_or_die(&j, Q_CUR, 0);
-		printf("%s/queue/cur/%s\n", sp.path, j.id);
+		if (tabs)
+			printf("%s/queue/cur/%s\t%s\t%s\n", sp.path, j.id,
+			    job_get(&j, "wiki") ? job_get(&j, "wiki") : "",
+			    job_get(&j, "title") ? job_get(&j, "title") : "");
+		else
+			printf("%s/queue/cur/%s\n", sp.path, j.id);
 		job_free(&j);
 		found = 1;
 	}
 	spool_ids_free(ids, n);
+	strset_free(&h.pages);
 	spool_unlock(&sp);
 	return found ? 0 : 1;
 }
@@ -390,6 +523,7 @@ cmd_defer(int argc, char **argv)
 	attempts = field_long(&j, "attempts") + 1;
 	set_num(&j, "attempts", attempts);
 	job_unset(&j, "owner");
+	job_unset(&j, "worker");
 	job_unset(&j, "lease");
 	if (argc == 3)
 		job_set(&j, "error", text);
@@ -427,6 +561,7 @@ cmd_hold(int argc, char **argv)
 	job_set(&j, "error", text);
 	set_num(&j, "held", (long long)time(NULL));
 	job_unset(&j, "owner");
+	job_unset(&j, "worker");
 	job_unset(&j, "lease");
 	job_unset(&j, "next");
 	save_or_die(&j, Q_HOLD, 0);
@@ -531,33 +666,58 @@ cmd_recover(int argc, char **argv)
 
 /*
  * Seconds until something is due (0: now), or -1 when nothing is waiting:
- * the earliest mtime in new/, the earliest lease end in cur/.
+ * the earliest mtime in new/ of a job that may run (one whose page is in
+ * hand is due when its page is free: the worker's end wakes the loop),
+ * the earliest lease end in cur/.
  */
 static long
 due_in(void)
 {
+	struct inhand h;
 	struct stat st;
 	struct job j;
 	char **ids;
 	size_t n, i;
-	time_t now = time(NULL), first = 0;
+	time_t now = time(NULL), first = 0, t;
+	int due = 0;
 
+	inhand_load(&h);
 	if (spool_ids(&sp, Q_NEW, &ids, &n) == -1)
 		die(EX_TEMPFAIL, "new");
-	for (i = 0; i < n; i++)
-		if (fstatat(sp.dir[Q_NEW], ids[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    (first == 0 || st.st_mtime < first))
-			first = st.st_mtime;
+	for (i = 0; i < n && !due; i++) {
+		if (fstatat(sp.dir[Q_NEW], ids[i], &st, AT_SYMLINK_NOFOLLOW) == -1)
+			continue;
+		if (st.st_mtime > now) {
+			if (first == 0 || st.st_mtime < first)
+				first = st.st_mtime;
+			continue;
+		}
+		/* nothing in hand: any job due is (take sets aside what
+		   is no job) */
+		if (h.n == 0 || job_load(&sp, ids[i], &j) == -1) {
+			due = h.n == 0 || errno != ENOENT;
+			continue;
+		}
+		due = j.state == Q_NEW && runnable(&h, &j);
+		job_free(&j);
+	}
 	spool_ids_free(ids, n);
+	strset_free(&h.pages);
+	if (due)
+		return 0;
 	if (spool_ids(&sp, Q_CUR, &ids, &n) == -1)
 		die(EX_TEMPFAIL, "cur");
 	for (i = 0; i < n; i++)
 		if (job_load(&sp, ids[i], &j) == 0) {
-			if (first == 0 || lease_end(&j) < first)
-				first = lease_end(&j);
+			if ((t = lease_end(&j)) <= now)
+				due = 1;
+			else if (first == 0 || t < first)
+				first = t;
 			job_free(&j);
 		}
 	spool_ids_free(ids, n);
+	if (due)
+		return 0;
 	if (first == 0)
 		return -1;
 	return first <= now ? 0 : (long)(first - now);
@@ -585,6 +745,10 @@ cmd_wait(int argc, char **argv)
 	snprintf(buf, sizeof(buf), "%s/queue/new", sp.path);
 	if ((q = inotify_add_watch(fd, buf, IN_MOVED_TO | IN_CREATE |
 	    IN_ATTRIB)) == -1)
+		die(EX_TEMPFAIL, "inotify %s", buf);
+	/* a job leaving cur/ frees its page for the jobs passed over */
+	snprintf(buf, sizeof(buf), "%s/queue/cur", sp.path);
+	if (inotify_add_watch(fd, buf, IN_MOVED_FROM | IN_DELETE) == -1)
 		die(EX_TEMPFAIL, "inotify %s", buf);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {

@@ -101,11 +101,15 @@ waiting(struct spool *sp, const char *wiki, const char *title, char *id,
 	char **ids;
 	size_t n, i;
 	time_t now = time(NULL);
+	uint32_t tag = job_tag(wiki, title);
 	int found = 0;
 
 	if (spool_ids(sp, Q_NEW, &ids, &n) == -1)
 		return 0;
 	for (i = n; i > 0 && i + DEDUP_MAX > n && !found; i--) {
+		/* another page's, by its name: not read */
+		if (!job_id_may_be(ids[i - 1], tag))
+			continue;
 		if (fstatat(sp->dir[Q_NEW], ids[i - 1], &st,
 		    AT_SYMLINK_NOFOLLOW) == -1 || st.st_mtime > now)
 			continue;

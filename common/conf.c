@@ -185,6 +185,13 @@ global_key(struct parser *p, struct conf *c, const char *key, const char *val)
 			return fail(p, p->line, "login-check: not a number of "
 			    "seconds from 5 to 86400: %s", val);
 		c->logincheck = (int)n;
+	} else if (strcmp(key, "workers") == 0) {
+		if (once(p, 256, key) == -1)
+			return -1;
+		if (parse_long(val, 1, WORKERS_MAX, &n) == -1)
+			return fail(p, p->line, "workers: not a number from 1 "
+			    "to %d: %s", WORKERS_MAX, val);
+		c->workers = (int)n;
 	} else if (strcmp(key, "groups-page") == 0) {
 		if (once(p, 16, key) == -1 ||
 		    page_key(p, key, val, &c->groupswiki, &c->groupspage) == -1)
@@ -661,6 +668,7 @@ conf_read(const char *path, char *err, size_t errlen)
 	c->spool = xstrdup(DEFAULT_SPOOL);
 	c->holdafter = 20;
 	c->logincheck = 60;
+	c->workers = 4;
 	c->trust = xcalloc(1, sizeof(*c->trust));
 	c->trust[c->ntrust++] = xstrdup("sysop");
 	if (path == NULL)

@@ -22,6 +22,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,52 @@ void
 spool_unlock(struct spool *sp)
 {
 	flock(sp->lockfd, LOCK_UN);
+}
+
+/*
+ * One push per page at a time, whoever started it: an open file
+ * description lock on one byte of queue/lock, at an offset hashed from
+ * the title (an underscore is a space; FNV-1a).  It waits for the holder,
+ * and ends with spool_page_unlock or with the process: a crash leaves
+ * nothing behind.  Two titles that hash alike only wait for each other.
+ */
+static off_t
+page_byte(const char *title)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *title != '\0'; title++)
+		h = (h ^ (unsigned char)(*title == '_' ? ' ' : *title)) *
+		    1099511628211ULL;
+	return (off_t)(h % (1ULL << 40));
+}
+
+static int
+page_lock(struct spool *sp, const char *title, short type)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = page_byte(title);
+	fl.l_len = 1;
+	while (fcntl(sp->lockfd, F_OFD_SETLKW, &fl) == -1)
+		if (errno != EINTR)
+			return -1;
+	return 0;
+}
+
+int
+spool_page_lock(struct spool *sp, const char *title)
+{
+	return page_lock(sp, title, F_WRLCK);
+}
+
+void
+spool_page_unlock(struct spool *sp, const char *title)
+{
+	page_lock(sp, title, F_UNLCK);
 }
 
 int
@@ -450,19 +497,53 @@ write_tmp(struct spool *sp, struct job *j, int dstdir, time_t due,
 	return 0;
 }
 
+/*
+ * The page's tag: FNV-1a of "wiki\ntitle", the last field of the ids of
+ * the jobs made since it was added, so that the jobs of one page are
+ * found among many by their names, without reading them.
+ */
+uint32_t
+job_tag(const char *wiki, const char *title)
+{
+	uint32_t h = 2166136261U;
+
+	for (; *wiki != '\0'; wiki++)
+		h = (h ^ (unsigned char)*wiki) * 16777619U;
+	h = (h ^ '\n') * 16777619U;
+	for (; *title != '\0'; title++)
+		h = (h ^ (unsigned char)*title) * 16777619U;
+	return h;
+}
+
+/* May the job named id be one of the page with this tag?  An id made
+   before tags were (four fields) may be any page's. */
+int
+job_id_may_be(const char *id, uint32_t tag)
+{
+	const char *dot = strrchr(id, '.');
+	char want[9];
+
+	if (dot == NULL || strlen(dot + 1) != 8)
+		return 1;
+	snprintf(want, sizeof(want), "%08x", (unsigned)tag);
+	return strcmp(dot + 1, want) == 0;
+}
+
 /* A new job in new/, due now; fills in j->id. */
 int
 job_add(struct spool *sp, struct job *j)
 {
 	struct afile af;
 	struct timeval tv;
+	const char *w = job_get(j, "wiki"), *t = job_get(j, "title");
 	int tries;
 
 	for (tries = 0; tries < 100; tries++) {
 		gettimeofday(&tv, NULL);
-		snprintf(j->id, sizeof(j->id), "%010lld.%06ld.%d.%04x",
+		snprintf(j->id, sizeof(j->id), "%010lld.%06ld.%d.%04x.%08x",
 		    (long long)tv.tv_sec, (long)tv.tv_usec, (int)getpid(),
-		    arc4random() & 0xffff);
+		    arc4random() & 0xffff, w != NULL && t != NULL ?
+		    (unsigned)job_tag(w, t) : 0U);
 		if (write_tmp(sp, j, sp->dir[Q_NEW], 0, &af, AF_NOREPLACE) == -1)
 			return -1;
 		if (afile_commit(&af) == 0) {

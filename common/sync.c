@@ -2040,6 +2040,7 @@ fold_queued(struct page *pg, const struct job *self, long long seen_at)
 	char **ids, **fold = NULL;
 	const char *w, *t, *raw = job_get(self, "title");
 	int seen[SYNC_WIKIS] = { 0 };
+	uint32_t tag[SYNC_WIKIS][2];
 	size_t i, k, n, nfold = 0, folded = 0;
 
 	if (!edit_event(self) || spool_lock(pg->sp) == -1)
@@ -2048,8 +2049,17 @@ fold_queued(struct page *pg, const struct job *self, long long seen_at)
 		spool_unlock(pg->sp);
 		return;
 	}
+	for (k = 0; k < pg->n; k++) {
+		tag[k][0] = job_tag(pg->s[k].w->name, pg->title);
+		tag[k][1] = job_tag(pg->s[k].w->name, raw);
+	}
 	for (i = 0; i < n && i < FOLD_WINDOW; i++) {
-		if (strcmp(ids[i], self->id) == 0 ||
+		/* by their names, the jobs of other pages are not read */
+		for (k = 0; k < pg->n; k++)
+			if (job_id_may_be(ids[i], tag[k][0]) ||
+			    job_id_may_be(ids[i], tag[k][1]))
+				break;
+		if (k == pg->n || strcmp(ids[i], self->id) == 0 ||
 		    job_load(pg->sp, ids[i], &o) == -1)
 			continue;
 		w = job_get(&o, "wiki");
@@ -2236,6 +2246,7 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 	struct timeval tv;
 	struct mw *m;
 	long long seen_at;
+	char held[sizeof(pg.title)] = "";
 	size_t i, round;
 	int r, isfile, was;
 
@@ -2258,8 +2269,12 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 		fputs("no such page, nothing to push\n", out);
 		goto nothing;
 	}
-	/* from here on the page is called what the wiki calls it */
+	/* from here on the page is called what the wiki calls it, and
+	   no other push works on it (workers, or a move followed) */
 	strlcpy(pg.title, cur.title, sizeof(pg.title));
+	strlcpy(held, pg.title, sizeof(held));
+	if (spool_page_lock(sp, held) == -1)
+		die(EX_TEMPFAIL, "%s: page lock", held);
 	if (!cur.missing && syncset_of(ws_conf(), w->name, pg.title, cur.cats,
 	    cur.ncats, &pg.set) < 2 && !set_elsewhere(st, w, pg.title,
 	    &pg.set) && !set_moved(st, m, w, pg.title, &pg.set) &&
@@ -2341,10 +2356,13 @@ out:
 	for (i = 0; i < pg.npool; i++)
 		free(pg.pool[i]);
 	free(pg.pool);
+	spool_page_unlock(sp, held);
 	return pg.worst;
 nothing:
 	mw_pages_free(&cur, 1);
 	mw_close(m);
+	if (*held != '\0')
+		spool_page_unlock(sp, held);
 	if (agreement_write(sp, j->id, &none) == -1)
 		die(EX_TEMPFAIL, "%s: recording progress", j->id);
 	return 0;

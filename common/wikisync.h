@@ -14,6 +14,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 #include <stdio.h>
 #include <sysexits.h>
@@ -99,6 +100,7 @@ struct conf {
 	int		 holdafter;	/* attempts before a job is held */
 	int		 logincheck;	/* seconds between ws-peerd's login
 					   checks */
+	int		 workers;	/* ws-peerd's jobs at once */
 	char		*groupswiki;	/* groups-page = WIKI:PAGE */
 	char		*groupspage;
 	char		*statuswiki;	/* status-page = WIKI:PAGE */
@@ -168,6 +170,8 @@ int	 parse_long(const char *, long, long, long *);
 /* The job queue: spool/queue/{tmp,new,cur,hold}, see spool.c. */
 enum jobstate	{ Q_NEW, Q_CUR, Q_HOLD, Q_NSTATE };
 
+#define WORKERS_MAX	64
+
 struct spool {
 	char		*path;
 	int		 root;
@@ -193,6 +197,10 @@ int	 spool_open_add(struct spool *, const char *);
 void	 spool_close(struct spool *);
 int	 spool_lock(struct spool *);
 void	 spool_unlock(struct spool *);
+uint32_t job_tag(const char *, const char *);
+int	 job_id_may_be(const char *, uint32_t);
+int	 spool_page_lock(struct spool *, const char *);
+void	 spool_page_unlock(struct spool *, const char *);
 int	 spool_ids(struct spool *, enum jobstate, char ***, size_t *);
 void	 spool_ids_free(char **, size_t);
 int	 conf_clear(const struct wiki *, char *, size_t);

@@ -10,7 +10,7 @@ now() { date +%s; }
 	assert_status 0
 	[ -z "$stderr" ]
 	id1=$output
-	[[ "$id1" =~ ^[0-9]{10}\.[0-9]{6}\.[0-9]+\.[0-9a-f]{4}$ ]]
+	[[ "$id1" =~ ^[0-9]{10}\.[0-9]{6}\.[0-9]+\.[0-9a-f]{4}\.[0-9a-f]{8}$ ]]
 	id2=$(ws-queue add beta "Other")
 	[[ "$id1" < "$id2" ]]
 	[ -f "$SPOOL/queue/new/$id1" ]
@@ -199,6 +199,90 @@ now() { date +%s; }
 	assert_status 0
 	[ "$stderr" = "ws-queue: $id: returned to new" ]
 	[ "$output" = "$SPOOL/queue/cur/$id" ]
+}
+
+@test "take -t: path, wiki and title in one line; take -w: the worker's end returns its job at once" {
+	id=$(ws-queue add alpha "Tab Page")
+	sleep 30 &
+	worker=$!
+	run --separate-stderr ws-queue take -t -w "$worker"
+	assert_status 0
+	[ "$output" = "$SPOOL/queue/cur/$id	alpha	Tab Page" ]
+	[ "$(ws-queue get "$id" worker)" = "$worker@$(hostname)" ]
+	# the lease is 900 s; while the worker lives the job is its own
+	ws-queue recover
+	[ "$(ws-queue get "$id" state)" = cur ]
+	kill "$worker"
+	wait "$worker" || :
+	run --separate-stderr ws-queue take -t
+	assert_status 0
+	[ "$stderr" = "ws-queue: $id: returned to new" ]
+	[ "$output" = "$SPOOL/queue/cur/$id	alpha	Tab Page" ]
+	run ws-queue get "$id" worker
+	assert_status 1
+	run --separate-stderr ws-queue take -w 999999999
+	assert_status 64
+	[ "$stderr" = "ws-queue: take -w 999999999: not a running process" ]
+	run --separate-stderr ws-queue take -l 0
+	assert_status 64
+	[ "$stderr" = "ws-queue: take -l 0: seconds, 1 to 604800" ]
+}
+
+@test "one job per page at a time, in order: take passes over a page in hand, and the later jobs of a page passed over" {
+	a1=$(ws-queue add alpha "Busy Page" event=changed)
+	b1=$(ws-queue add beta "Busy_Page" event=changed)
+	c1=$(ws-queue add beta "Free Page" event=changed)
+	[ "$(ws-queue take)" = "$SPOOL/queue/cur/$a1" ]
+	# beta's job is the same page (an underscore is a space): passed over
+	[ "$(ws-queue take)" = "$SPOOL/queue/cur/$c1" ]
+	run ws-queue take
+	assert_status 1
+	ws-queue "done" "$a1"
+	[ "$(ws-queue get "$b1" state)" = new ]
+	[ "$(ws-queue take)" = "$SPOOL/queue/cur/$b1" ]
+	ws-queue "done" "$b1"
+	ws-queue "done" "$c1"
+	# a job passed over keeps its page's later jobs behind it: a2's page
+	# is not in hand, but b2, a move that waits for x, comes first
+	x=$(ws-queue add gamma "Elsewhere" event=changed)
+	b2=$(ws-queue add beta "Other Busy" event=moved)
+	a2=$(ws-queue add alpha "Other Busy" event=changed)
+	[ "$(ws-queue take)" = "$SPOOL/queue/cur/$x" ]
+	run ws-queue take
+	assert_status 1
+	ws-queue "done" "$x"
+	[ "$(ws-queue take)" = "$SPOOL/queue/cur/$b2" ]
+	ws-queue "done" "$b2"
+	[ "$(ws-queue take)" = "$SPOOL/queue/cur/$a2" ]
+}
+
+@test "a move runs alone: nothing is taken beside it, and it waits for the jobs in hand" {
+	e1=$(ws-queue add alpha "Edited" event=changed)
+	m1=$(ws-queue add beta "Moved Away" event=moved)
+	e2=$(ws-queue add alpha "Edited Too" event=changed)
+	[ "$(ws-queue take)" = "$SPOOL/queue/cur/$e1" ]
+	[ "$(ws-queue take)" = "$SPOOL/queue/cur/$e2" ]
+	run ws-queue take
+	assert_status 1
+	ws-queue "done" "$e1"
+	ws-queue "done" "$e2"
+	e3=$(ws-queue add gamma "Edited Three" event=changed)
+	[ "$(ws-queue take)" = "$SPOOL/queue/cur/$m1" ]
+	run ws-queue take
+	assert_status 1
+	ws-queue "done" "$m1"
+	[ "$(ws-queue take)" = "$SPOOL/queue/cur/$e3" ]
+}
+
+@test "wait does not count a job whose page is in hand: the worker's end wakes the loop, not wait" {
+	ws-queue add alpha "Held Page" >/dev/null
+	ws-queue take >/dev/null
+	ws-queue add beta "Held Page" >/dev/null
+	run ws-queue wait -t 1
+	assert_status 1
+	ws-queue add beta "Another Page" >/dev/null
+	run ws-queue wait -t 5
+	assert_status 0
 }
 
 @test "recover -f returns every taken job; stale tmp files go" {

@@ -33,7 +33,7 @@ job() { sort "$SPOOL/queue/new/$1"; }
 recv_ok() {
 	run --separate-stderr ws-recv -v <"$1"
 	assert_status 0
-	[[ $output =~ ^[0-9]{10}\.[0-9]{6}\.[0-9]+\.[0-9a-f]{4}$ ]]
+	[[ $output =~ ^[0-9]{10}\.[0-9]{6}\.[0-9]+\.[0-9a-f]{4}\.[0-9a-f]{8}$ ]]
 	id=$output
 }
 
@@ -248,6 +248,24 @@ https://wiki.example.org/w/index.php?title=Main_Page&action=unwatch'
 	recv_ok "$FIX/nonascii-created.eml"
 	recv_ok "$FIX/smtp-created.eml"
 	[ "$(ls "$SPOOL/queue/new" | wc -l)" -eq 4 ]
+}
+
+@test "a job's id ends in its page's tag; one named as before tags still counts as waiting" {
+	recv_ok "$FIX/created.eml"
+	first=$id
+	recv_ok "$FIX/nonascii-created.eml"
+	# the same wiki and title, the same tag; another page, another one
+	[ "${first##*.}" != "${id##*.}" ]
+	[ "$(ws-queue add "$(ws-queue get "$first" wiki)" "$(ws-queue get "$first" title)" | sed 's/.*\.//')" = "${first##*.}" ]
+	rm -f "$SPOOL"/queue/new/*
+	# a job of an older release: four fields, no tag
+	recv_ok "$FIX/created.eml"
+	old=${id%.*}
+	mv "$SPOOL/queue/new/$id" "$SPOOL/queue/new/$old"
+	run --separate-stderr ws-recv -v <"$FIX/changed.eml"
+	assert_status 0
+	[ "$output" = "$old" ]
+	[ "$(ls "$SPOOL/queue/new")" = "$old" ]
 }
 
 @test "not a notification: exit 0, one log line, the mail kept in bad/, no job" {

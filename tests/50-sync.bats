@@ -31,10 +31,15 @@ teardown() { bed_teardown; }
 	[ "$stderr" = "ws-peerd: already running for $WIKISYNC_SPOOL" ]
 	run --separate-stderr ws-peerd -h
 	assert_status 0
-	[ "$output" = "usage: ws-peerd [-1] [-c file] [-d dir] [-l seconds]" ]
+	[ "$output" = "usage: ws-peerd [-1] [-c file] [-d dir] [-j workers] [-l seconds]" ]
 	run --separate-stderr ws-peerd -x
 	assert_status 64
 	[ -z "$output" ]
+	for n in 0 65 x 04; do
+		run --separate-stderr ws-peerd -j "$n"
+		assert_status 64
+		[ "$stderr" = "ws-peerd: -j $n: a number of workers from 1 to 64" ]
+	done
 }
 
 @test "an edit on alpha reaches beta, its summary naming the source (bench/sync times it)" {

@@ -1,20 +1,13 @@
 #!/usr/bin/env bats
 # Three wikis in one group, mail all the way: one edit reaches both others,
-# and nobody echoes it back.
+# and nobody echoes it back; workers run jobs at once, each job at most
+# five process starts.
 
 load helper
 load bed
 load sync
 
-setup_file() { sync_setup_file 3; }
-teardown_file() { sync_teardown_file; }
-
-setup() {
-	common_setup
-	bed_setup
-}
-
-teardown() { bed_teardown; }
+loop_bed_hooks
 
 @test "an edit on one of three wikis reaches both others, with no echo edits" {
 	watch alpha "Three Ways"
@@ -42,4 +35,62 @@ teardown() { bed_teardown; }
 		run history "$w" "Three Ways"
 		[ "${#lines[@]}" -eq 2 ] || { echo "$w:"; printf '%s\n' "${lines[@]}"; false; }
 	done
+}
+
+# queued K: K edits on alpha, each of its own page, queued by mail while
+# the loop is stopped
+queued() {
+	local i
+	peerd_stop
+	for i in $(seq "$1"); do
+		watch alpha "$2 $i"
+		edit alpha "$2 $i" "$2 $i. [[Category:Synced]]" >/dev/null
+	done
+	wait_for 5 due_is "$1"
+}
+due_is() { [[ "$(ws-queue stats)" == "due $1"$'\n'* ]]; }
+
+@test "ws-peerd -j 4 runs jobs of different pages at once: their times add up to more than the drain's" {
+	queued 8 Parallel
+	t0=$(date +%s%N)
+	ws-peerd -1 -j 4 2>"$BATS_TEST_TMPDIR/log"
+	wall=$(( ($(date +%s%N) - t0) / 1000000 ))
+	idle
+	for i in $(seq 8); do
+		has_text beta "Parallel $i" "Parallel $i. [[Category:Synced]]"
+		has_text gamma "Parallel $i" "Parallel $i. [[Category:Synced]]"
+	done
+	# each job's line ends in its own milliseconds; one at a time, they
+	# could not add up to more than the whole run's
+	sum=$(sed -n 's/^ws-peerd: alpha: Parallel [0-9]*: .* (\([0-9]*\) ms)$/\1/p' \
+	    "$BATS_TEST_TMPDIR/log" | awk '{ s += $1; n++ } END { if (n == 8) print s }')
+	echo "sum $sum ms, wall $wall ms" >&3
+	[ -n "$sum" ] && [ "$sum" -gt "$wall" ]
+}
+
+@test "a job costs at most five process starts: take, push, verify, done (counted with strace)" {
+	command -v strace >/dev/null
+	peerd_stop
+	count() {
+		strace -f -qq -z -e trace=execve -e signal=none -o "$BATS_TEST_TMPDIR/$1" \
+		    ws-peerd -1 -j 4 2>/dev/null
+		grep -c ' execve(' "$BATS_TEST_TMPDIR/$1"
+	}
+	# the programs run, and how often (shown when the test fails)
+	names() {
+		sed -n 's/.* execve("[^"]*\/\([^"/]*\)".*/\1/p' "$BATS_TEST_TMPDIR/$1" |
+		    sort | uniq -c | tee /dev/stderr
+	}
+	base=$(count none)
+	queued 12 Counted
+	all=$(count twelve)
+	idle
+	pushes=$(grep -c ' execve("[^"]*/ws-push"' "$BATS_TEST_TMPDIR/twelve")
+	[ "$pushes" -eq 12 ]
+	echo "# $all process starts for 12 jobs, $base for none" >&3
+	[ $(( all - base )) -le $(( 5 * pushes )) ]
+	# no helper runs per job (date, tail, rm, logger of old): beyond the
+	# applets of a job, the same programs as with none
+	[ "$(names none | grep -v ' ws-queue$')" = \
+	    "$(names twelve | grep -v ' ws-\(push\|verify\|queue\)$')" ]
 }
