@@ -44,6 +44,9 @@ EOF
 	[[ "$output" == *"timeout = 30"* ]]
 	[[ "$output" == *"hold-after = 20"* ]]
 	[[ "$output" == *"login-check = 60"* ]]
+	[[ "$output" == *"workers = 4"* ]]
+	run ws-conf workers
+	[ "$output" = 4 ]
 	run ws-conf wikis
 	[ "$output" = "$(printf 'alpha\nbeta')" ]
 	run ws-conf groups
@@ -192,7 +195,7 @@ conf_error() {	# line message, config on stdin
 	    conf_error 9 'group g: no categories or pages'
 }
 
-@test "bad values: history, conflict, talk-notes, deletions, files, timeout, syslog, hold-after, login-check, spool" {
+@test "bad values: history, conflict, talk-notes, deletions, files, timeout, syslog, hold-after, login-check, workers, spool" {
 	printf '[group g]\nhistory = all\n' | conf_error 2 'history: not replay or latest: all'
 	printf '[group g]\nconflict = ours\n' | conf_error 2 'conflict: not wiki or markers: ours'
 	printf '[group g]\ntalk-notes = maybe\n' | conf_error 2 'talk-notes: not yes or no: maybe'
@@ -203,6 +206,8 @@ conf_error() {	# line message, config on stdin
 	printf 'syslog = kern9\n' | conf_error 1 'syslog: unknown facility "kern9"'
 	printf 'hold-after = many\n' | conf_error 1 'hold-after: not a number from 1 to 1000: many'
 	printf 'login-check = 2\n' | conf_error 1 'login-check: not a number of seconds from 5 to 86400: 2'
+	printf 'workers = 0\n' | conf_error 1 'workers: not a number from 1 to 64: 0'
+	printf 'workers = 2\nworkers = 3\n' | conf_error 2 'duplicate key "workers"'
 	printf 'spool = var/spool\n' | conf_error 1 'spool must be an absolute path'
 }
 
