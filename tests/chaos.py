@@ -187,7 +187,10 @@ class Loop:
 
     def start(self):
         log = open(os.path.join(self.bed, "peerd.log"), "a")
-        p = subprocess.Popen(["ws-peerd"], stdin=subprocess.DEVNULL,
+        # WS_PEERD_WORKERS: its -j (bench/chaos -j)
+        jobs = os.environ.get("WS_PEERD_WORKERS")
+        argv = ["ws-peerd"] + (["-j", jobs] if jobs else [])
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                              stdout=log, stderr=log, start_new_session=True)
         log.close()
         self.pid = p.pid
