@@ -225,7 +225,10 @@ is_move(const struct job *j)
 
 /*
  * May j run now?  Its page is marked in hand either way: a job passed
- * over keeps the later jobs of its page behind it.
+ * over keeps the later jobs of its page behind it.  A move passed over
+ * keeps every later job behind it: a job of its new title, run first,
+ * would make that title a page of its own where the move has not yet
+ * been followed, and the move could no longer be.
  */
 static int
 runnable(struct inhand *h, const struct job *j)
@@ -241,7 +244,11 @@ runnable(struct inhand *h, const struct job *j)
 		key[i] = t[i] == '_' ? ' ' : t[i];
 	key[i] = '\0';
 	fresh = strset_add(&h->pages, key);
-	return fresh && !h->alone && !(is_move(j) && h->n > 0);
+	if (is_move(j) && (h->n > 0 || !fresh || h->alone)) {
+		h->alone = 1;
+		return 0;
+	}
+	return fresh && !h->alone;
 }
 
 static void
