@@ -1672,8 +1672,10 @@ mw_edit(struct mw *m, const struct mwedit *ed, struct mwsaved *s,
 }
 
 /*
- * Base an edit on the page as read: its revision and timestamp, or, for a
- * page that was missing, create only, so a page made meanwhile conflicts.
+ * Base an edit on the page as read: its revision, and never create it
+ * (a page moved or deleted meanwhile conflicts, rather than come back at
+ * its old title); or, for a page that was missing, create only, so a
+ * page made meanwhile conflicts.
  */
 void
 mw_edit_on(struct mwedit *ed, const struct mwpage *pg)
@@ -1687,10 +1689,10 @@ mw_edit_on(struct mwedit *ed, const struct mwpage *pg)
 	 */
 	ed->basetimestamp = NULL;
 	if (pg->missing) {
-		ed->flags |= MW_CREATEONLY;
+		ed->flags = (ed->flags & ~MW_NOCREATE) | MW_CREATEONLY;
 		ed->baserevid = 0;
 	} else {
-		ed->flags &= ~MW_CREATEONLY;
+		ed->flags = (ed->flags & ~MW_CREATEONLY) | MW_NOCREATE;
 		ed->baserevid = pg->rev.revid;
 	}
 }

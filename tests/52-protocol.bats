@@ -361,3 +361,22 @@ for r in json.load(sys.stdin)["query"]["pages"][0]["revisions"]:
 	has_text beta "$t" $'two [[Category:Synced]]\nfrom beta'
 	has_text gamma "$t" $'two [[Category:Synced]]\nfrom beta'
 }
+
+@test "a page moved away on a peer while ws-push saves there: the save makes no page at the old title, and the move is followed (bench/chaos: 5 wikis, lifecycle, seed 4)" {
+	t="Moved While Saved"
+	synced "$t" $'one\n[[Category:Synced]]'
+	edit alpha "$t" $'one\ntwo\n[[Category:Synced]]' "two" >/dev/null
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	# beta's editor moves the page, leaving no redirect, just before the
+	# sync user's edit there
+	interpose beta "^POST .*action=edit.*title=$t" \
+	    "ws-testbed move -n '$BED' beta '$t' '$t moved' 'moved away' >/dev/null"
+	push_interposed "$job" "ws-testbed move"
+	missing beta "$t"
+	drained "$t moved"
+	for w in alpha beta gamma; do
+		missing "$w" "$t"
+		has_text "$w" "$t moved" $'one\ntwo\n[[Category:Synced]]'
+	done
+}
