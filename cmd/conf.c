@@ -14,8 +14,7 @@
 #include "wikisync.h"
 
 static const char usage[] =
-    "[-pqv] [-c file] [-d dir] [spool | report | syslog | hold-after | "
-    "login-check | workers | groups-page | status-page | wikis | groups]";
+    "[-pqv] [-c file] [-d dir] [key]";
 
 static void
 print_all(const struct conf *c, const char *spool)
@@ -134,6 +133,8 @@ conf_main(int argc, char *argv[])
 		for (i = 0; i < c->ngroups; i++)
 			printf("%s\n", c->groups[i].name);
 	} else
-		ws_usage(usage, EX_USAGE);
+		diex(EX_USAGE, "%s: not a key (spool, report, syslog, "
+		    "hold-after, login-check, workers, groups-page, "
+		    "status-page, wikis, groups)", key);
 	return 0;
 }

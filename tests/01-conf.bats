@@ -47,6 +47,9 @@ EOF
 	[[ "$output" == *"workers = 4"* ]]
 	run ws-conf workers
 	[ "$output" = 4 ]
+	run --separate-stderr ws-conf worker
+	assert_status 64
+	[ "$stderr" = "ws-conf: worker: not a key (spool, report, syslog, hold-after, login-check, workers, groups-page, status-page, wikis, groups)" ]
 	run ws-conf wikis
 	[ "$output" = "$(printf 'alpha\nbeta')" ]
 	run ws-conf groups
