@@ -87,6 +87,7 @@ struct side {
 	struct mwlog		 log;	/* the page's newest deletion here */
 	int			 move;	/* follow_move: 1 to move, 2 moved */
 	size_t			 files;	/* files this job uploaded there */
+	int			 seen;	/* fold: 1 jobs listed, 2 marked seen */
 };
 
 struct page {
@@ -104,6 +105,9 @@ struct page {
 	char			**pool;		/* texts the job holds */
 	size_t			 npool;
 	int			 worst;
+	char			**fold;		/* queued jobs this one covers */
+	size_t			 nfold;
+	int			 settled;	/* one text everywhere, as agreed */
 	FILE			*out;		/* what was done, for the caller */
 	char			 to[512];	/* RENAMED: where the page went */
 };
@@ -2005,11 +2009,14 @@ round_once(struct page *pg)
  * Jobs queued for this page, from any wiki of its set, are this job's too
  * when their mail came before the page was marked seen on their wiki and
  * that was before this job reads it: every edit their mails announced is
- * read here, and every later edit mails again.  So they are folded in
- * (removed); this job stays queued until every wiki holds the text.  The
- * job's own wiki was marked seen at seen_at; the others are marked here,
- * after their jobs were listed.  Only the FOLD_WINDOW oldest jobs are
- * looked at, and only jobs of edits (no event, created or changed).
+ * read here, and every later edit mails again.  The job's own wiki was
+ * marked seen at seen_at; the others are marked here, after their jobs
+ * were listed.  Only the FOLD_WINDOW oldest jobs are looked at, and only
+ * jobs of edits (no event, created or changed) under the title this job
+ * reads now: after a move it followed, the old title may be a new page
+ * on some wiki, which this job never reads (bench/chaos: 3 wikis,
+ * lifecycle, seed 5).  They are folded in (removed) by fold_done, only
+ * once this job has made every wiki hold one text under that title.
  */
 #define FOLD_WINDOW	200
 
@@ -2032,16 +2039,17 @@ job_made(const char *id)
 	return sec * 1000000 + usec;
 }
 
+/* The jobs to fold in, listed in pg->fold; raw: the title as asked for. */
 static void
-fold_queued(struct page *pg, const struct job *self, long long seen_at)
+fold_find(struct page *pg, const struct job *self, const char *raw,
+    long long seen_at)
 {
 	struct job o;
 	struct mwerr e;
-	char **ids, **fold = NULL;
-	const char *w, *t, *raw = job_get(self, "title");
-	int seen[SYNC_WIKIS] = { 0 };
+	char **ids;
+	const char *w, *t;
 	uint32_t tag[SYNC_WIKIS][2];
-	size_t i, k, n, nfold = 0, folded = 0;
+	size_t i, k, n;
 
 	if (!edit_event(self) || spool_lock(pg->sp) == -1)
 		return;
@@ -2069,37 +2077,51 @@ fold_queued(struct page *pg, const struct job *self, long long seen_at)
 			    (strcmp(t, pg->title) == 0 || strcmp(t, raw) == 0) &&
 			    edit_event(&o) && (k != pg->origin ||
 			    job_made(o.id) < seen_at)) {
-				fold = xreallocarray(fold, nfold + 1,
-				    sizeof(*fold));
-				fold[nfold++] = xstrdup(o.id);
-				seen[k] = 1;
+				pg->fold = xreallocarray(pg->fold,
+				    pg->nfold + 1, sizeof(*pg->fold));
+				pg->fold[pg->nfold++] = xstrdup(o.id);
+				pg->s[k].seen = 1;
 			}
 		job_free(&o);
 	}
 	spool_ids_free(ids, n);
 	spool_unlock(pg->sp);
 	/* the origin was marked seen first thing: its jobs made before */
-	seen[pg->origin] = 2;
+	pg->s[pg->origin].seen = 2;
 	for (k = 0; k < pg->n; k++)
-		if (seen[k] == 1 && mw_seen(pg->s[k].mw, pg->title, &e) == 0)
-			seen[k] = 2;
-	if (nfold > 0 && spool_lock(pg->sp) == 0) {
-		for (i = 0; i < nfold; i++) {
-			if (job_load(pg->sp, fold[i], &o) == -1)
+		if (pg->s[k].seen == 1 &&
+		    mw_seen(pg->s[k].mw, pg->title, &e) == 0)
+			pg->s[k].seen = 2;
+}
+
+/* The listed jobs of wikis marked seen removed: when settled is set. */
+static void
+fold_done(struct page *pg, int settled)
+{
+	struct job o;
+	const char *w;
+	size_t i, k, folded = 0;
+
+	if (settled && pg->nfold > 0 && spool_lock(pg->sp) == 0) {
+		for (i = 0; i < pg->nfold; i++) {
+			if (job_load(pg->sp, pg->fold[i], &o) == -1)
 				continue;
 			w = job_get(&o, "wiki");
 			for (k = 0; k < pg->n; k++)
 				if (o.state == Q_NEW && w != NULL &&
 				    strcmp(pg->s[k].w->name, w) == 0 &&
-				    seen[k] == 2 && job_remove(pg->sp, &o) == 0)
+				    pg->s[k].seen == 2 &&
+				    job_remove(pg->sp, &o) == 0)
 					folded++;
 			job_free(&o);
 		}
 		spool_unlock(pg->sp);
 	}
-	for (i = 0; i < nfold; i++)
-		free(fold[i]);
-	free(fold);
+	for (i = 0; i < pg->nfold; i++)
+		free(pg->fold[i]);
+	free(pg->fold);
+	pg->fold = NULL;
+	pg->nfold = 0;
 	if (folded > 0)
 		ws_log(LOG_DEBUG, "%s: %zu queued job%s folded in", pg->title,
 		    folded, folded > 1 ? "s" : "");
@@ -2297,7 +2319,7 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 	pg.n = pg.set.n;
 	read_bases(&pg);
 	watch_new(&pg);
-	fold_queued(&pg, j, seen_at);
+	fold_find(&pg, j, title, seen_at);
 	/* a file's own page: the file first, which makes its page where
 	   it is new */
 	if (isfile && pg.set.first->files) {
@@ -2332,6 +2354,7 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 				    page_files(&pg) == -1)
 					goto out;
 				report(&pg, out);
+				pg.settled = 1;
 				goto out;
 			}
 			if (r == -1)
@@ -2346,6 +2369,7 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 	if (pg.worst == 0)
 		pg.worst = EX_TEMPFAIL;
 out:
+	fold_done(&pg, pg.settled && pg.worst == 0);
 	for (i = 0; i < pg.n; i++) {
 		mw_pages_free(&pg.s[i].top, 1);
 		mw_log_free(&pg.s[i].log);

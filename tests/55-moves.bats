@@ -246,3 +246,34 @@ sha1() { printf '%s' "$1" | sha1sum | cut -d' ' -f1; }
 	run history beta "$to"
 	[[ "${lines[0]}" == "Peerd	from alpha r"* ]]
 }
+
+@test "a page made anew on gamma at a title the sync just moved away from is its own page: a job that followed the move does not fold its mail in (chaos: 3 wikis, lifecycle, seed 5)" {
+	t="Made Again" to="Made Again Moved"
+	synced "$t" $'old page\n[[Category:Synced]]'
+	edit alpha "$t" $'old page\nalpha, before the move\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	ws-testbed move -n "$BED" alpha "$t" "$to" "moved away"
+	# the edit's job follows the move, then goes on under the new title;
+	# just as it starts there, gamma's editor makes a new page at the old
+	# title, and its mail is queued
+	fresh=$'made anew on gamma\n[[Category:Synced]]'
+	interpose alpha "^POST .*action=setnotificationtimestamp.*titles=$to" \
+	    "ws-testbed edit '$BED' gamma '$t' '$fresh' >/dev/null &&
+	     for i in \$(seq 300); do
+	         ws-queue ls | grep -q '	gamma	$t	' && break; sleep 0.1
+	     done"
+	push_interposed "$job" "ws-testbed edit"
+	assert_status 0
+	# gamma's job is still queued, for a page of its own
+	run missing gamma "$t"
+	assert_status 1
+	ws-queue ls | grep -q "	gamma	$t	"
+	peerd_start
+	wait_for 10 idle
+	for w in alpha beta gamma; do
+		has_text "$w" "$to" $'old page\nalpha, before the move\n[[Category:Synced]]'
+		has_text "$w" "$t" "$fresh"
+	done
+	[ "$(held)" -eq 0 ]
+}
