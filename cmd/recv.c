@@ -117,7 +117,9 @@ waiting(struct spool *sp, const char *wiki, const char *title, char *id,
 			continue;
 		w = job_get(&j, "wiki");
 		t = job_get(&j, "title");
+		/* one being folded into a running job reads nothing more */
 		if (j.state == Q_NEW && w != NULL && t != NULL &&
+		    job_get(&j, "folding") == NULL &&
 		    strcmp(w, wiki) == 0 && strcmp(t, title) == 0) {
 			strlcpy(id, j.id, idlen);
 			found = 1;

@@ -2039,6 +2039,31 @@ job_made(const char *id)
 	return sec * 1000000 + usec;
 }
 
+/*
+ * A job listed to be folded in no longer stands for edits to come: an
+ * edit after its wiki is marked seen mails, and ws-recv makes that mail a
+ * job of its own instead of taking it as queued already (bench/chaos: 5
+ * wikis, lifecycle, seed 5).  The mark, folding=ID, is written before the
+ * page is marked seen; a job that cannot be marked is not folded in.  A
+ * job left marked (this one failed, or crashed) still runs; it only no
+ * longer absorbs mails.
+ */
+static int
+folding(struct spool *sp, struct job *o, const char *by)
+{
+	const char *was = job_get(o, "folding");
+
+	if (was != NULL && strcmp(was, by) == 0)
+		return 0;
+	job_set(o, "folding", by);
+	if (job_save(sp, o, o->state, o->mtime.tv_sec) == -1) {
+		ws_log(LOG_NOTICE, "%s: not folded in: %s", o->id,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* The jobs to fold in, listed in pg->fold; raw: the title as asked for. */
 static void
 fold_find(struct page *pg, const struct job *self, const char *raw,
@@ -2077,10 +2102,13 @@ fold_find(struct page *pg, const struct job *self, const char *raw,
 			    (strcmp(t, pg->title) == 0 || strcmp(t, raw) == 0) &&
 			    edit_event(&o) && (k != pg->origin ||
 			    job_made(o.id) < seen_at)) {
+				if (folding(pg->sp, &o, self->id) == -1)
+					break;
 				pg->fold = xreallocarray(pg->fold,
 				    pg->nfold + 1, sizeof(*pg->fold));
 				pg->fold[pg->nfold++] = xstrdup(o.id);
 				pg->s[k].seen = 1;
+				break;
 			}
 		job_free(&o);
 	}

@@ -380,3 +380,37 @@ for r in json.load(sys.stdin)["query"]["pages"][0]["revisions"]:
 		has_text "$w" "$t moved" $'one\ntwo\n[[Category:Synced]]'
 	done
 }
+
+@test "an edit mailed while a job that will fold in its wiki's queued job runs is a job of its own, not taken as queued already (bench/chaos: 5 wikis, lifecycle, seed 5)" {
+	t="Fold Window"
+	synced "$t" $'one\n[[Category:Synced]]'
+	edit beta "$t" $'one\nbeta first\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_job beta "$t"
+	edit alpha "$t" $'alpha first\none\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	# alpha's job lists beta's to fold in and marks the page seen there;
+	# after its edit on beta, beta's editor saves again, and its mail is
+	# delivered before the job ends
+	interpose gamma "^POST .*action=edit" \
+	    "n=\$(grep -c '=> peerd' '$WS_EXIM_LOG/mainlog')
+	     ws-testbed edit '$BED' beta '$t' 'alpha first
+one
+beta first
+beta again
+[[Category:Synced]]' >/dev/null
+	     for i in \$(seq 300); do
+	         [ \$(grep -c '=> peerd' '$WS_EXIM_LOG/mainlog') -gt \$n ] && break; sleep 0.1
+	     done"
+	push_interposed "$job" "n="
+	assert_status 0
+	# the first of beta's jobs was folded in; the edit after has its own
+	# (the loop's start-up scan would find it too: not relied on here)
+	has_job beta "$t"
+	ws-queue done "$job"
+	peerd_start
+	want=$'alpha first\none\nbeta first\nbeta again\n[[Category:Synced]]'
+	wait_for 10 has_text gamma "$t" "$want"
+	wait_for 10 idle
+	everywhere "$t" "$want"
+}
