@@ -92,7 +92,8 @@ install: all
 	sed 's|/usr/local/sbin/|$(SBINDIR)/|' scripts/systemd/ws-peerd.service \
 	    >$(DESTDIR)$(SHAREDIR)/systemd/ws-peerd.service
 	install -d $(DESTDIR)$(SHAREDIR)/exim4/router $(DESTDIR)$(SHAREDIR)/exim4/transport
-	install -m 644 scripts/exim4/router/150_wikisync $(DESTDIR)$(SHAREDIR)/exim4/router
+	install -m 644 scripts/exim4/router/140_wikisync_relay scripts/exim4/router/150_wikisync \
+	    $(DESTDIR)$(SHAREDIR)/exim4/router
 	sed 's|/usr/bin/ws-recv|$(BINDIR)/ws-recv|' scripts/exim4/transport/30_wikisync \
 	    >$(DESTDIR)$(SHAREDIR)/exim4/transport/30_wikisync
 
