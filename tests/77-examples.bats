@@ -6,8 +6,8 @@
 # needs its run here.  What a reader would put in is put in (a revision
 # id of theirs, a spool of theirs), never a quote or an option.  The
 # examples of ws-setup-spool(8) and of wikisync(7) SETTING UP run as
-# root in tests/76-setting-up.bats; pages without EXAMPLES are listed in
-# the last test.
+# root in tests/76-setting-up.bats, those of ws-hostbed(1) on its bed in
+# tests/90-hosts.bats; pages without EXAMPLES are listed in the last test.
 
 load helper
 load bed
@@ -276,7 +276,7 @@ ex() {
 	[[ $out1 == *"	alpha	Main Page	"* ]]
 }
 
-@test "the pages without examples, and ws-setup-spool's, which runs as root elsewhere" {
+@test "the pages without examples, and ws-setup-spool's and ws-hostbed's, which run elsewhere" {
 	for p in wikisync.1 wikisync.7 ws-verify.1; do
 		examples "$p" 0
 	done
@@ -284,5 +284,8 @@ ex() {
 	[ "${EX[0]}" = ws-setup-spool ]
 	# tests/76-setting-up.bats runs it, as SETTING UP shows it
 	mandoc -Tascii "$TOP/man/wikisync.7" | col -bx | grep -qx ' *# ws-setup-spool'
-	[ "$(find "$TOP/man" -name "*.[0-9]" | wc -l)" -eq 18 ]
+	# tests/90-hosts.bats brings its bed up with the first and takes it down with the second
+	examples ws-hostbed.1 2
+	grep -qF 'man_examples ws-hostbed.1' "$TOP/tests/90-hosts.bats"
+	[ "$(find "$TOP/man" -name "*.[0-9]" | wc -l)" -eq 19 ]
 }
