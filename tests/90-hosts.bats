@@ -4,7 +4,8 @@
 # whose Exim pipes it to ws-recv and whose ws-peerd edits every wiki over the bed's network.
 # The bed is what it says (addresses, no way out, cut and join), an edit on a wiki-only host
 # travels by SMTP relay, and a syncing host cut off loses nothing: the mail waits in the senders'
-# queues and every edit arrives once, in order, after the join. The bed comes up by the first
+# queues and every edit arrives once, in order, after the join; a wiki host cut off during a
+# stream of edits has its jobs deferred and is seen down, then up, and gets every edit after. The bed comes up by the first
 # example of ws-hostbed(1), and the last test, the second example, takes it down.
 
 load helper
@@ -247,6 +248,43 @@ for r in json.load(sys.stdin)["query"]["pages"][0]["revisions"]:
 		[ "$(grep -c '^Line ' <<<"$t")" -eq 10 ]
 		[ "$(grep '^Line ' <<<"$t" | sort -u | wc -l)" -eq 10 ]
 	done
+}
+
+# hwiki_is WIKI up|down: as ws-status on host 1 has it
+hwiki_is() { hrun 1 ws-status -t | grep -q "^wiki	$1	$2	"; }
+
+@test "a wiki host cut off during a stream of edits: its jobs defer, ws-login has it down then up, and every edit arrives after" {
+	t="Stream"
+	run -0 hwatch alpha "$t"
+	run -0 hedit alpha "$t" "$(numbered 0)"
+	wait_for 3 hhas_text gamma "$t" "$(numbered 0)"
+	wait_for 5 idle
+	# a host cut off answers nothing, not even a refusal: each request
+	# there waits out the wiki's timeout (30 s by default)
+	sed -i --follow-symlinks '/^\[wiki /a timeout = 5' "$WIKISYNC_CONF"
+	run -0 ws-hostbed cut "$HB" gamma
+	for k in $(seq 10); do
+		hedit alpha "$t" "$(numbered "$k")" "edit $k" >/dev/null
+	done
+	# beta keeps up; gamma's part waits, and the loop's login check has
+	# gamma down
+	wait_for 10 hhas_text beta "$t" "$(numbered 10)"
+	wait_for 10 hwiki_is gamma down
+	grep -q "Stream: .*deferred" "$HB/peerd.log"
+	hhas_text gamma "$t" "$(numbered 0)"
+	[ "$(held)" -eq 0 ]
+	run -0 ws-hostbed join "$HB" gamma
+	wait_for 10 hwiki_is gamma up
+	wait_for 10 hhas_text gamma "$t" "$(numbered 10)"
+	wait_for 5 idle
+	[ "$(held)" -eq 0 ]
+	# every edit once, in order, on gamma as on alpha
+	run -0 hrun gamma ws-testbed api "$HB/h3" gamma action=query prop=revisions \
+		titles="$t" rvlimit=max rvdir=newer rvprop=content rvslots=main
+	text=$(python3 -c 'import json, sys
+for r in json.load(sys.stdin)["query"]["pages"][0]["revisions"]:
+    print(r["slots"]["main"]["content"].count("\n"))' <<<"$output")
+	[ "$text" = "$(seq 0 10)" ] || { echo "gamma: $t: $text"; false; }
 }
 
 @test "ws-hostbed(1)'s second example: a cut, a queued mail, a join; down deletes everything" {
