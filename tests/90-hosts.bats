@@ -5,8 +5,9 @@
 # The bed is what it says (addresses, no way out, cut and join), an edit on a wiki-only host
 # travels by SMTP relay, and a syncing host cut off loses nothing: the mail waits in the senders'
 # queues and every edit arrives once, in order, after the join; a wiki host cut off during a
-# stream of edits has its jobs deferred and is seen down, then up, and gets every edit after. The bed comes up by the first
-# example of ws-hostbed(1), and the last test, the second example, takes it down.
+# stream of edits has its jobs deferred and is seen down, then up, and gets every edit after.
+# The bed comes up by the first example of ws-hostbed(1), and the last test, the second
+# example, takes it down.
 
 load helper
 load bed
