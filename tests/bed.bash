@@ -48,10 +48,16 @@ bed_setup() {
 bed_down() {
 	[ -n "${BED:-}" ] && [ -d "$BED" ] || return 0
 	[ ! -d "$BED/exim" ] || ws-testbed down "$BED" || return 1
-	if [ -e "$BED/.failed" ] || [ -n "${WS_BED_KEEP:-}" ]; then
-		echo "# test bed kept: $BED" >&3
+	kept_or_removed "$BED" "$BED" "test bed"
+}
+
+# kept_or_removed DIR TREE WHAT: DIR stays, said on fd 3 as WHAT, when a test of it failed or
+# WS_BED_KEEP is set; else TREE (DIR or a directory holding it) is removed.
+kept_or_removed() {
+	if [ -e "$1/.failed" ] || [ -n "${WS_BED_KEEP:-}" ]; then
+		echo "# $3 kept: $1" >&3
 	else
-		rm -rf "$BED"
+		rm -rf "$2"
 	fi
 }
 

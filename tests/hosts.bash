@@ -42,11 +42,7 @@ hosts_down() {
 		{ echo "==== peerd.log"; tail -n 30 "$HB/peerd.log"; } | sed 's/^/# /' >&3
 	fi
 	[ ! -e "$HB/netns" ] || ws-hostbed down "$HB" || return 1
-	if [ -e "$HB/.failed" ] || [ -n "${WS_BED_KEEP:-}" ]; then
-		echo "# host bed kept: $HB" >&3
-	else
-		rm -rf "${HB%/hb}"
-	fi
+	kept_or_removed "$HB" "${HB%/hb}" "host bed"
 }
 
 hosts_teardown() {
