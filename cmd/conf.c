@@ -27,6 +27,8 @@ print_all(const struct conf *c, const char *spool)
 	printf("spool = %s\n", spool);
 	if (c->report)
 		printf("report = %s\n", c->report);
+	if (c->peerd)
+		printf("peerd = %s\n", c->peerd);
 	printf("syslog = %s\n", c->syslog ? c->syslog : "none");
 	printf("hold-after = %d\n", c->holdafter);
 	printf("login-check = %d\n", c->logincheck);
@@ -111,6 +113,9 @@ conf_main(int argc, char *argv[])
 	else if (strcmp(key, "report") == 0) {
 		if (c->report)
 			printf("%s\n", c->report);
+	} else if (strcmp(key, "peerd") == 0) {
+		if (c->peerd)
+			printf("%s\n", c->peerd);
 	} else if (strcmp(key, "syslog") == 0)
 		printf("%s\n", c->syslog ? c->syslog : "none");
 	else if (strcmp(key, "hold-after") == 0)
@@ -133,7 +138,7 @@ conf_main(int argc, char *argv[])
 		for (i = 0; i < c->ngroups; i++)
 			printf("%s\n", c->groups[i].name);
 	} else
-		diex(EX_USAGE, "%s: not a key (spool, report, syslog, "
+		diex(EX_USAGE, "%s: not a key (spool, report, peerd, syslog, "
 		    "hold-after, login-check, workers, groups-page, "
 		    "status-page, wikis, groups)", key);
 	return 0;

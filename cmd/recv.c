@@ -133,7 +133,7 @@ waiting(struct spool *sp, const char *wiki, const char *title, char *id,
 static void
 enqueue(struct spool *sp, const struct conf *c, const struct notice *nt)
 {
-	const char *wiki = c->wikis[nt->wiki].name;
+	const char *wiki = c->wikis[nt->wiki].name, *to;
 	struct job j;
 	char num[32], id[sizeof(j.id)];
 
@@ -153,6 +153,12 @@ enqueue(struct spool *sp, const struct conf *c, const struct notice *nt)
 		job_set(&j, "oldid", nt->oldid);
 	if (nt->msgid[0] != '\0')
 		job_set(&j, "msgid", nt->msgid);
+	/* the address the wiki mailed, as Exim's pipe says: ws-push knows
+	   this host by it (a group's peerd) */
+	if ((to = getenv("RECIPIENT")) != NULL && strlen(to) < 256 &&
+	    strchr(to, '@') != NULL && strpbrk(to, " \t<>") == NULL &&
+	    job_val_valid(to))
+		job_set(&j, "to", to);
 	snprintf(num, sizeof(num), "%lld", (long long)time(NULL));
 	job_set(&j, "received", num);
 	job_set(&j, "attempts", "0");

@@ -546,10 +546,15 @@ scan_main(int argc, char *argv[])
 			ws_log(LOG_ERR, "%s: no such group", argv[i]);
 			ws_usage(usage, EX_USAGE);
 		}
+		if (!group_ours(conf, g))
+			diex(EX_USAGE, "group %s: synced by %s, not here",
+			    g->name, g->peerd);
 		chosen[g - conf->groups] = 1;
 	}
+	/* another host's groups are only described here */
 	for (i = 0; i < conf->ngroups; i++)
-		chosen[i] |= optind == argc;
+		chosen[i] |= optind == argc &&
+		    group_ours(conf, &conf->groups[i]);
 	istty = isatty(STDERR_FILENO);
 	if (spool_open(&sp, ws_spool()) == -1 ||
 	    store_open(&st, ws_spool()) == -1)

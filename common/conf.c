@@ -143,6 +143,19 @@ page_key(struct parser *p, const char *key, const char *val, char **wiki,
 	return 0;
 }
 
+/* A plain mail address: local@domain, no name, no brackets. */
+static int
+address(struct parser *p, const char *key, const char *val)
+{
+	const char *at = strchr(val, '@');
+
+	if (at == NULL || at == val || at[1] == '\0' ||
+	    strchr(at + 1, '@') != NULL || strpbrk(val, " \t<>,;\"") != NULL)
+		return fail(p, p->line, "%s: not a mail address: %s", key,
+		    val);
+	return 0;
+}
+
 static int
 global_key(struct parser *p, struct conf *c, const char *key, const char *val)
 {
@@ -156,12 +169,13 @@ global_key(struct parser *p, struct conf *c, const char *key, const char *val)
 		free(c->spool);
 		c->spool = xstrdup(val);
 	} else if (strcmp(key, "report") == 0) {
-		if (once(p, 2, key) == -1)
+		if (once(p, 2, key) == -1 || address(p, key, val) == -1)
 			return -1;
-		if (strchr(val, '@') == NULL || strpbrk(val, " \t<>") != NULL)
-			return fail(p, p->line, "report: not a mail address: %s",
-			    val);
 		c->report = xstrdup(val);
+	} else if (strcmp(key, "peerd") == 0) {
+		if (once(p, 512, key) == -1 || address(p, key, val) == -1)
+			return -1;
+		c->peerd = xstrdup(val);
 	} else if (strcmp(key, "syslog") == 0) {
 		if (once(p, 4, key) == -1)
 			return -1;
@@ -386,6 +400,10 @@ conf_group_key(struct parser *p, struct group *g, const char *key,
 		if ((g->files = yes_no(val)) == -1)
 			return fail(p, p->line,
 			    "files: not yes or no: %s", val);
+	} else if (strcmp(key, "peerd") == 0) {
+		if (once(p, 256, key) == -1 || address(p, key, val) == -1)
+			return -1;
+		g->peerd = xstrdup(val);
 	} else
 		return fail(p, p->line, "unknown key \"%s\"", key);
 	return 0;
@@ -509,6 +527,10 @@ conf_check_group(struct parser *p, const struct conf *c,
 	if (g->nwikis < 2)
 		return fail(p, g->line, "group %s: needs two wikis or more",
 		    g->name);
+	if (g->peerd != NULL && c->peerd == NULL)
+		return fail(p, g->line, "group %s: peerd names its syncing "
+		    "host, so this host's own must be named too (peerd = "
+		    "ADDRESS before the first section)", g->name);
 	if (g->ncategories == 0 && g->npages == 0)
 		return fail(p, g->line, "group %s: no categories or pages",
 		    g->name);
@@ -522,6 +544,65 @@ conf_check_group(struct parser *p, const struct conf *c,
 				return fail(p, g->line, "group %s: wiki "
 				    "\"%s\" named twice", g->name, g->wikis[j]);
 	}
+	return 0;
+}
+
+/* The address of the host that syncs g ("": this host, unnamed). */
+const char *
+group_owner(const struct conf *c, const struct group *g)
+{
+	if (g->peerd != NULL)
+		return g->peerd;
+	return c->peerd != NULL ? c->peerd : "";
+}
+
+static const char *
+in_both(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	size_t i, j;
+
+	for (i = 0; i < na; i++)
+		for (j = 0; j < nb; j++)
+			if (strcmp(a[i], b[j]) == 0)
+				return a[i];
+	return NULL;
+}
+
+/*
+ * One page, one syncing host: two groups of different owners must not
+ * both sync a page the config can name, that is a category or a page
+ * both list on a wiki both list.  An overlap only a page's categories
+ * show is settled when the page is synced (syncset_of).
+ */
+int
+conf_check_owners(struct parser *p, const struct conf *c,
+    const struct group *const *v, size_t n)
+{
+	const struct group *a, *b;
+	const char *w, *what;
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++) {
+			a = v[i];
+			b = v[j];
+			if (strcasecmp(group_owner(c, a),
+			    group_owner(c, b)) == 0 ||
+			    (w = in_both(a->wikis, a->nwikis, b->wikis,
+			    b->nwikis)) == NULL)
+				continue;
+			if ((what = in_both(a->categories, a->ncategories,
+			    b->categories, b->ncategories)) == NULL &&
+			    (what = in_both(a->pages, a->npages, b->pages,
+			    b->npages)) == NULL)
+				continue;
+			return fail(p, b->line, "groups %s and %s both sync "
+			    "%s on wiki %s, but %s syncs one and %s the other: "
+			    "give a page one syncing host", a->name, b->name,
+			    what, w, *group_owner(c, a) ? group_owner(c, a) :
+			    "this host", *group_owner(c, b) ?
+			    group_owner(c, b) : "this host");
+		}
 	return 0;
 }
 
@@ -564,7 +645,9 @@ check(struct parser *p, struct conf *c)
 {
 	char host[256];
 	struct wiki *w;
+	const struct group **gv;
 	size_t i, n;
+	int r;
 
 	for (i = 0; i < c->nwikis; i++) {
 		w = &c->wikis[i];
@@ -594,6 +677,13 @@ check(struct parser *p, struct conf *c)
 	for (i = 0; i < c->ngroups; i++)
 		if (conf_check_group(p, c, &c->groups[i]) == -1)
 			return -1;
+	gv = xreallocarray(NULL, c->ngroups + 1, sizeof(*gv));
+	for (i = 0; i < c->ngroups; i++)
+		gv[i] = &c->groups[i];
+	r = conf_check_owners(p, c, gv, c->ngroups);
+	free(gv);
+	if (r == -1)
+		return -1;
 	for (i = 0; i < c->nwikis; i++) {
 		w = &c->wikis[i];
 		if (conf_clear(w, host, sizeof(host)) && !w->insecure)
@@ -706,6 +796,7 @@ conf_group_free(struct group *g)
 	free_list(g->wikis, g->nwikis);
 	free_list(g->categories, g->ncategories);
 	free_list(g->pages, g->npages);
+	free(g->peerd);
 }
 
 static void
@@ -736,6 +827,8 @@ conf_print_group(FILE *fp, const struct group *g)
 	    g->talknotes ? "yes" : "no",
 	    g->deletions == DELETIONS_KEEP ? "keep" : "sync",
 	    g->files ? "yes" : "no");
+	if (g->peerd != NULL)
+		fprintf(fp, "peerd = %s\n", g->peerd);
 }
 
 void
@@ -760,6 +853,7 @@ conf_free(struct conf *c)
 	free(c->path);
 	free(c->spool);
 	free(c->report);
+	free(c->peerd);
 	free(c->syslog);
 	free(c->groupswiki);
 	free(c->groupspage);

@@ -21,6 +21,8 @@ int	 conf_group_key(struct parser *, struct group *, const char *,
 	    const char *);
 int	 conf_check_group(struct parser *, const struct conf *,
 	    const struct group *);
+int	 conf_check_owners(struct parser *, const struct conf *,
+	    const struct group *const *, size_t);
 void	 conf_group_free(struct group *);
 
 #endif

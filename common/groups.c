@@ -197,6 +197,7 @@ conf_groups_page(struct conf *c, const char *text, size_t len, char *err,
 	char where[256], *s;
 	struct parser p;
 	struct group *v = NULL;
+	const struct group **gv;
 	size_t n = 0, i, k;
 	int r;
 
@@ -209,6 +210,17 @@ conf_groups_page(struct conf *c, const char *text, size_t len, char *err,
 	blank(s, len);
 	r = parse(&p, c, s, &v, &n);
 	free(s);
+	if (r == 0) {
+		/* the page's groups beside the file's */
+		gv = xreallocarray(NULL, c->ngroups + n + 1, sizeof(*gv));
+		for (i = k = 0; i < c->ngroups; i++)
+			if (!c->groups[i].onpage)
+				gv[k++] = &c->groups[i];
+		for (i = 0; i < n; i++)
+			gv[k++] = &v[i];
+		r = conf_check_owners(&p, c, gv, k);
+		free(gv);
+	}
 	if (r == -1) {
 		for (i = 0; i < n; i++)
 			conf_group_free(&v[i]);

@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -2284,6 +2285,9 @@ set_moved(struct store *st, struct mw *m, const struct wiki *w,
 }
 
 /* The job under one title: an exit code, or RENAMED (to: the new one). */
+static int	 left_to(struct spool *, const struct wiki *, const char *,
+		    const char *);
+
 static int
 sync_title(struct spool *sp, struct store *st, const struct job *j,
     const struct wiki *w, const char *title, char *to, size_t tolen,
@@ -2326,7 +2330,15 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 	if (spool_page_lock(sp, held) == -1)
 		die(EX_TEMPFAIL, "%s: page lock", held);
 	if (!cur.missing && syncset_of(ws_conf(), w->name, pg.title, cur.cats,
-	    cur.ncats, &pg.set) < 2 && !set_elsewhere(st, w, pg.title,
+	    cur.ncats, &pg.set) == 0 && pg.set.owner != NULL) {
+		if (left_to(sp, w, pg.title, pg.set.owner))
+			fprintf(out, "left to %s, whose group also syncs it\n",
+			    pg.set.owner);
+		else
+			fputs("left to its owner\n", out);
+		goto nothing;
+	}
+	if (!cur.missing && pg.set.n < 2 && !set_elsewhere(st, w, pg.title,
 	    &pg.set) && !set_moved(st, m, w, pg.title, &pg.set) &&
 	    !(cur.ns == NS_FILE && file_set(m, w, pg.title, &pg.set))) {
 		fputs("not in a synced group\n", out);
@@ -2421,6 +2433,45 @@ nothing:
 }
 
 /*
+ * A page another syncing host owns is left to it, said once: 1 when it
+ * is said now (logged, and the caller says why), 0 when it was said
+ * already.  left/WIKI.KEY holds the owner last said, so the next edits
+ * of the page are quiet until the owner changes.  Nothing else reads it.
+ */
+static int
+left_to(struct spool *sp, const struct wiki *w, const char *title,
+    const char *owner)
+{
+	char name[NAME_MAX + 1], key[MD5_HEX + 1], was[256];
+	ssize_t n = -1;
+	int dir, fd;
+
+	if (mkdirat(sp->root, "left", 0750) == -1 && errno != EEXIST)
+		goto say;
+	if ((dir = openat(sp->root, "left", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		goto say;
+	title_key(title, key);
+	snprintf(name, sizeof(name), "%s.%s", w->name, key);
+	if ((fd = openat(dir, name, O_RDONLY | O_CLOEXEC)) != -1) {
+		n = read(fd, was, sizeof(was) - 1);
+		close(fd);
+	}
+	if (n > 0 && (size_t)n == strlen(owner) + 1 &&
+	    strncasecmp(was, owner, strlen(owner)) == 0) {
+		close(dir);
+		return 0;
+	}
+	snprintf(was, sizeof(was), "%s\n", owner);
+	(void)atomic_write(dir, name, was, strlen(was), 0640);
+	close(dir);
+say:
+	ws_log(LOG_NOTICE, "%s: %s: left to %s, whose group also syncs it",
+	    w->name, title, owner);
+	return 1;
+}
+
+/*
  * ws-push: the job's page made the same everywhere, following it through
  * the moves made of it (MOVES_MAX at most: a page moved back and forth
  * on two wikis at once waits for a later try).
@@ -2432,6 +2483,8 @@ sync_page(struct spool *sp, struct store *st, const struct job *j,
 	char at[2][512];
 	int hop, rc;
 
+	/* the address the wiki mailed is this host too */
+	syncset_recipient(job_get(j, "to"));
 	for (hop = 0; hop <= MOVES_MAX; hop++) {
 		rc = sync_title(sp, st, j, w, title, at[hop % 2],
 		    sizeof(at[0]), out);

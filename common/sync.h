@@ -64,12 +64,15 @@ struct syncset {
 	const struct group	*first;		/* its history and conflict */
 	const struct wiki	*wikis[SYNC_WIKIS];
 	size_t			 n;
+	const char		*owner;		/* n == 0: another host's */
 };
 
 int	 group_syncs(const struct group *, const char *, const char *,
 	    char *const *, size_t);
 size_t	 syncset_of(const struct conf *, const char *, const char *,
 	    char *const *, size_t, struct syncset *);
+int	 group_ours(const struct conf *, const struct group *);
+void	 syncset_recipient(const char *);
 
 /* ws-push: one job's page made the same everywhere; an exit code. */
 int	 sync_page(struct spool *, struct store *, const struct job *,

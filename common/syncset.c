@@ -4,10 +4,38 @@
  * A page is synced by every group of the wiki it is read on that lists
  * its title, or one of its categories there; the wikis of all of them
  * take part.  ws-push and ws-scan ask here, and nowhere else.
+ *
+ * A group whose peerd names another host is that host's: it is only
+ * described here, so that a page both hosts' groups match is synced by
+ * one of them.  That one is the owner whose address sorts first (bytes,
+ * case folded), a rule both hosts reach alone when each describes the
+ * other's groups.  The config refuses the overlaps it can show
+ * (conf_check_owners); this settles those only a page's categories show.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "sync.h"
+
+static const char *recipient;	/* the job's mail went to this host here */
+
+/* This host is also the address the job's mail was sent to. */
+void
+syncset_recipient(const char *to)
+{
+	recipient = to;
+}
+
+/* Is g this host's to sync? */
+int
+group_ours(const struct conf *c, const struct group *g)
+{
+	if (g->peerd == NULL)
+		return 1;
+	if (c->peerd != NULL && strcasecmp(g->peerd, c->peerd) == 0)
+		return 1;
+	return recipient != NULL && strcasecmp(g->peerd, recipient) == 0;
+}
 
 static int
 listed(char *const *v, size_t n, const char *s)
@@ -42,6 +70,8 @@ syncset_of(const struct conf *c, const char *wiki, const char *title,
     char *const *cats, size_t ncats, struct syncset *set)
 {
 	const struct group *g;
+	const char *mine = NULL, *theirs = NULL, *o;
+	const struct wiki *w;
 	size_t i, j, k;
 
 	memset(set, 0, sizeof(*set));
@@ -49,15 +79,28 @@ syncset_of(const struct conf *c, const char *wiki, const char *title,
 		g = &c->groups[i];
 		if (!group_syncs(g, wiki, title, cats, ncats))
 			continue;
+		o = group_owner(c, g);
+		if (!group_ours(c, g)) {
+			if (theirs == NULL || strcasecmp(o, theirs) < 0)
+				theirs = o;
+			continue;
+		}
+		if (mine == NULL || strcasecmp(o, mine) < 0)
+			mine = o;
 		if (set->first == NULL)
 			set->first = g;
 		for (j = 0; j < g->nwikis && set->n < SYNC_WIKIS; j++) {
 			for (k = 0; k < set->n; k++)
 				if (strcmp(set->wikis[k]->name, g->wikis[j]) == 0)
 					break;
-			if (k == set->n)
-				set->wikis[set->n++] = conf_wiki(c, g->wikis[j]);
+			if (k == set->n &&
+			    (w = conf_wiki(c, g->wikis[j])) != NULL)
+				set->wikis[set->n++] = w;
 		}
+	}
+	if (theirs != NULL && (mine == NULL || strcasecmp(theirs, mine) < 0)) {
+		memset(set, 0, sizeof(*set));
+		set->owner = theirs;
 	}
 	return set->n;
 }

@@ -88,6 +88,8 @@ struct group {
 	int		 talknotes;	/* tell both editors of a conflict */
 	enum deletions	 deletions;
 	int		 files;		/* sync the files its pages show */
+	char		*peerd;		/* its syncing host's address, NULL:
+					   this host's */
 	int		 line;
 	int		 onpage;	/* defined on the groups page */
 };
@@ -96,6 +98,7 @@ struct conf {
 	char		*path;		/* NULL when no file was read */
 	char		*spool;
 	char		*report;	/* mail address for up/down reports */
+	char		*peerd;		/* this host's sync address */
 	char		*syslog;	/* facility name, NULL: no syslog */
 	int		 holdafter;	/* attempts before a job is held */
 	int		 logincheck;	/* seconds between ws-peerd's login
@@ -119,6 +122,7 @@ struct conf		*conf_read(const char *, char *, size_t);
 void			 conf_free(struct conf *);
 const struct wiki	*conf_wiki(const struct conf *, const char *);
 const struct group	*conf_group(const struct conf *, const char *);
+const char		*group_owner(const struct conf *, const struct group *);
 int			 conf_password(const struct wiki *, char *, size_t,
 			    char *, size_t);
 int			 conf_groups_page(struct conf *, const char *, size_t,

@@ -49,7 +49,7 @@ EOF
 	[ "$output" = 4 ]
 	run --separate-stderr ws-conf worker
 	assert_status 64
-	[ "$stderr" = "ws-conf: worker: not a key (spool, report, syslog, hold-after, login-check, workers, groups-page, status-page, wikis, groups)" ]
+	[ "$stderr" = "ws-conf: worker: not a key (spool, report, peerd, syslog, hold-after, login-check, workers, groups-page, status-page, wikis, groups)" ]
 	run ws-conf wikis
 	[ "$output" = "$(printf 'alpha\nbeta')" ]
 	run ws-conf groups
@@ -242,4 +242,79 @@ conf_error() {	# line message, config on stdin
 	run ws-conf -p
 	assert_status 0
 	[[ "$output" != *botpassword* ]]
+}
+
+two_hosts() {	# this host's peerd line, then group two's extra lines
+	write_conf <<EOF
+spool = $BATS_TEST_TMPDIR/spool
+$1
+
+[wiki alpha]
+api = https://alpha.example.org/api.php
+user = Peerd@wikisync
+password-file = $BATS_TEST_TMPDIR/pw
+
+[wiki beta]
+api = https://beta.example.org/api.php
+user = Peerd@wikisync
+password-file = $BATS_TEST_TMPDIR/pw
+
+[group one]
+wikis = alpha, beta
+categories = Docs
+pages = Main Page
+
+[group two]
+wikis = beta, alpha
+$2
+EOF
+}
+
+@test "peerd: a group of another syncing host is described, printed, and left out of ws-scan" {
+	two_hosts 'peerd = sync@a.example.org' \
+	    "$(printf 'categories = Manuals\npeerd = sync@b.example.org')"
+	run --separate-stderr ws-conf
+	assert_status 0
+	[ -z "$stderr" ]
+	[[ "$output" == *$'\npeerd = sync@a.example.org\n'* ]]
+	[[ "$output" == *$'files = yes\npeerd = sync@b.example.org'* ]]
+	run ws-conf peerd
+	[ "$output" = sync@a.example.org ]
+	# ws-scan refuses it before it would touch a wiki
+	run --separate-stderr ws-scan two
+	assert_status 64
+	[ "$stderr" = "ws-scan: group two: synced by sync@b.example.org, not here" ]
+}
+
+@test "peerd: an overlap the config shows between two syncing hosts is refused, exit 78" {
+	two_hosts 'peerd = sync@a.example.org' \
+	    "$(printf 'categories = Manuals, Docs\npeerd = sync@b.example.org')"
+	run --separate-stderr ws-conf
+	assert_status 78
+	[ "$stderr" = "ws-conf: $WIKISYNC_CONF:19: groups one and two both sync Docs on wiki alpha, but sync@a.example.org syncs one and sync@b.example.org the other: give a page one syncing host" ]
+	two_hosts 'peerd = sync@a.example.org' \
+	    "$(printf 'pages = Main Page\npeerd = sync@b.example.org')"
+	run --separate-stderr ws-conf
+	assert_status 78
+	[[ "$stderr" == *"both sync Main Page on wiki alpha"* ]]
+	# one owner, named the same or in another case: no overlap
+	two_hosts 'peerd = sync@a.example.org' \
+	    "$(printf 'categories = Docs\npeerd = SYNC@a.example.org')"
+	run --separate-stderr ws-conf
+	assert_status 0
+}
+
+@test "peerd: a group's owner needs this host's own address; both must be addresses" {
+	two_hosts '' "$(printf 'categories = Manuals\npeerd = sync@b.example.org')"
+	run --separate-stderr ws-conf
+	assert_status 78
+	[ "$stderr" = "ws-conf: $WIKISYNC_CONF:19: group two: peerd names its syncing host, so this host's own must be named too (peerd = ADDRESS before the first section)" ]
+	two_hosts 'peerd = sync.example.org' 'categories = Manuals'
+	run --separate-stderr ws-conf
+	assert_status 78
+	[ "$stderr" = "ws-conf: $WIKISYNC_CONF:2: peerd: not a mail address: sync.example.org" ]
+	two_hosts 'peerd = a@b' "$(printf 'categories = Manuals\npeerd = Sync <s@b>')"
+	run --separate-stderr ws-conf
+	assert_status 78
+	[ "$stderr" = "ws-conf: $WIKISYNC_CONF:22: peerd: not a mail address: Sync <s@b>" ]
 }

@@ -50,7 +50,7 @@ ex() {
 }
 
 @test "wikisync.conf(5): the example files are read as they say" {
-	examples wikisync.conf.5 3
+	examples wikisync.conf.5 5
 	printf '%s\n' "${EX[0]}" >two.conf
 	run --separate-stderr ws-conf -c two.conf
 	assert_status 0
@@ -63,6 +63,19 @@ ex() {
 	run --separate-stderr ws-conf -c three.conf groups-page
 	assert_status 0
 	[ "$output" = "alpha:Handbook:WikiSync groups" ]
+	# host A's file: its address at the top, host B's group at the end
+	{ printf '%s\n' "${EX[3]}"; cat two.conf; printf '\n%s\n' "${EX[4]}"; } >a.conf
+	run --separate-stderr ws-conf -c a.conf peerd
+	assert_status 0
+	[ "$output" = wikisync@a.example.org ]
+	run --separate-stderr ws-conf -c a.conf
+	assert_status 0
+	[[ $output == *"[group news]"*"peerd = wikisync@b.example.org"* ]]
+	# B's group taking A's category too is refused
+	sed -i 's/^categories = News$/categories = News, Handbook/' a.conf
+	run --separate-stderr ws-conf -c a.conf
+	assert_status 78
+	[[ $stderr == *"groups handbook and news both sync Handbook on wiki alpha"* ]]
 }
 
 @test "ws-api(1): whoami, revs and text, edit on a base revision, changes" {
