@@ -7,7 +7,8 @@
 // bot password WS_EDITOR_APP and password WS_VISITOR_PASS; the sync user (WS_SYNC_USER) is in the bot and sysop
 // groups (it deletes and restores pages), has bot password WS_SYNC_APP with
 // WS_SYNC_PASS, the confirmed address WS_SYNC_ADDR, and the options enotifwatchlistpages and
-// enotifminoredits on. Any failure exits non-zero with one line on stderr.
+// enotifminoredits on; so is WS_SYNCB_USER, when set, with WS_SYNCB_PASS and WS_SYNCB_ADDR (a
+// second syncing host's account). Any failure exits non-zero with one line on stderr.
 
 use MediaWiki\Auth\AuthManager;
 use MediaWiki\MediaWikiServices;
@@ -65,6 +66,23 @@ class WsTestbedSetup extends Maintenance {
 		}
 	}
 
+	private function syncUser( string $name, string $app, string $pass, string $addr, string $pw ) {
+		$services = MediaWikiServices::getInstance();
+		$sync = $this->makeUser( $name, $pw );
+		$services->getUserGroupManager()->addUserToGroup( $sync, 'bot' );
+		$services->getUserGroupManager()->addUserToGroup( $sync, 'sysop' );
+		$this->botPassword( $sync, $app, $pass,
+			[ 'basic', 'highvolume', 'editpage', 'createeditmovepage', 'delete', 'editmywatchlist',
+				'viewmywatchlist', 'privateinfo', 'uploadfile', 'uploadeditmovefile' ] );
+		$sync->setEmail( $addr );
+		// confirmEmail() does nothing while $wgEmailAuthentication is off: set the stamp itself.
+		$sync->setEmailAuthenticationTimestamp( wfTimestampNow() );
+		$options = $services->getUserOptionsManager();
+		$options->setOption( $sync, 'enotifwatchlistpages', 1 );
+		$options->setOption( $sync, 'enotifminoredits', 1 );
+		$sync->saveSettings();
+	}
+
 	public function execute() {
 		$services = MediaWikiServices::getInstance();
 		$rand = static function () {
@@ -82,19 +100,13 @@ class WsTestbedSetup extends Maintenance {
 		$this->botPassword( $visitor, $this->env( 'WS_EDITOR_APP' ), $this->env( 'WS_VISITOR_PASS' ),
 			[ 'basic', 'editpage', 'createeditmovepage' ] );
 
-		$sync = $this->makeUser( $this->env( 'WS_SYNC_USER' ), $rand() );
-		$services->getUserGroupManager()->addUserToGroup( $sync, 'bot' );
-		$services->getUserGroupManager()->addUserToGroup( $sync, 'sysop' );
-		$this->botPassword( $sync, $this->env( 'WS_SYNC_APP' ), $this->env( 'WS_SYNC_PASS' ),
-			[ 'basic', 'highvolume', 'editpage', 'createeditmovepage', 'delete', 'editmywatchlist',
-				'viewmywatchlist', 'privateinfo', 'uploadfile', 'uploadeditmovefile' ] );
-		$sync->setEmail( $this->env( 'WS_SYNC_ADDR' ) );
-		// confirmEmail() does nothing while $wgEmailAuthentication is off: set the stamp itself.
-		$sync->setEmailAuthenticationTimestamp( wfTimestampNow() );
-		$options = $services->getUserOptionsManager();
-		$options->setOption( $sync, 'enotifwatchlistpages', 1 );
-		$options->setOption( $sync, 'enotifminoredits', 1 );
-		$sync->saveSettings();
+		$this->syncUser( $this->env( 'WS_SYNC_USER' ), $this->env( 'WS_SYNC_APP' ),
+			$this->env( 'WS_SYNC_PASS' ), $this->env( 'WS_SYNC_ADDR' ), $rand() );
+		// a second syncing host's account, when the bed has one
+		if ( getenv( 'WS_SYNCB_USER' ) ) {
+			$this->syncUser( $this->env( 'WS_SYNCB_USER' ), $this->env( 'WS_SYNC_APP' ),
+				$this->env( 'WS_SYNCB_PASS' ), $this->env( 'WS_SYNCB_ADDR' ), $rand() );
+		}
 	}
 }
 

@@ -58,6 +58,16 @@ port_closed() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 	run -64 ws-testbed edit "$BED" omega Title text
 	run -64 ws-testbed edit -u admin "$BED" alpha Title text
 	run -64 ws-testbed watch "$BED" alpha
+	run -64 ws-testbed watch -u editor "$BED" alpha Title
+	# a second syncing host here names the first
+	run --separate-stderr ws-testbed up -b local "$BED/new"
+	assert_status 64
+	[[ $stderr == "ws-testbed: up: -b local: this bed is the second syncing host: name the first with -r"* ]]
+	run -64 ws-testbed up -b 'a b' "$BED/new"
+	# the bed has no second account
+	run --separate-stderr ws-testbed watch -u syncb "$BED" alpha Title
+	assert_status 66
+	[ "$stderr" = "ws-testbed: watch: alpha: no syncb account (up -b makes it)" ]
 	run -64 ws-testbed api "$BED" alpha action
 }
 

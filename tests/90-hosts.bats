@@ -6,6 +6,8 @@
 # travels by SMTP relay, and a syncing host cut off loses nothing: the mail waits in the senders'
 # queues and every edit arrives once, in order, after the join; a wiki host cut off during a
 # stream of edits has its jobs deferred and is seen down, then up, and gets every edit after.
+# Host 2 is a second syncing host (up -b) for a second group over the same wikis: each page is
+# synced by one of the two hosts alone, and the other leaves it, logged once.
 # The bed comes up by the first example of ws-hostbed(1), and the last test, the second
 # example, takes it down.
 
@@ -25,6 +27,7 @@ setup_file() {
 }
 teardown_file() {
 	hosts_peerd_stop
+	hosts_peerd_stop 2
 	hosts_down
 }
 
@@ -35,6 +38,7 @@ setup() {
 
 teardown() {
 	hosts_teardown
+	hosts_peerd_stop 2
 	ws-hostbed join "$HB" 1 2>/dev/null || :
 	ws-hostbed join "$HB" 3 2>/dev/null || :
 }
@@ -64,7 +68,7 @@ msgid_of() { grep -F "T=\"$2\"" "$1" | awk '$4 == "<=" { print $3 }' | tail -n 1
 
 @test "ws-hostbed -h, bad usage (64), up as non-root (77)" {
 	run -0 ws-hostbed -h
-	[ "${lines[0]}" = "usage: ws-hostbed up [-n HOSTS] DIR" ]
+	[ "${lines[0]}" = "usage: ws-hostbed up [-b] [-n HOSTS] DIR" ]
 	run -64 ws-hostbed
 	run -64 ws-hostbed frobnicate "$HB"
 	run -64 ws-hostbed up -n 1 "$BATS_TEST_TMPDIR/new"
@@ -286,6 +290,52 @@ hwiki_is() { hrun 1 ws-status -t | grep -q "^wiki	$1	$2	"; }
 for r in json.load(sys.stdin)["query"]["pages"][0]["revisions"]:
     print(r["slots"]["main"]["content"].count("\n"))' <<<"$output")
 	[ "$text" = "$(seq 0 10)" ] || { echo "gamma: $t: $text"; false; }
+}
+
+# authors WIKI TITLE: the users of the page's revisions there, oldest first, one a line.
+authors() { hhistory "$1" "$2" | cut -f1; }
+
+@test "two syncing hosts over the same wikis: each page is synced by its owner alone, and the other leaves it, logged once" {
+	# host 1 syncs group test (Synced), host 2 group shared (Shared); a
+	# page in both is host 2's, whose address sorts first
+	hosts_peerd_start 2
+	one="Owned by one" two="Owned by two" both="Owned by both"
+	declare -A cats=([$one]="[[Category:Synced]]" [$two]="[[Category:Shared]]"
+		[$both]="[[Category:Synced]] [[Category:Shared]]")
+	# both hosts hear of every edit on gamma
+	for t in "$one" "$two" "$both"; do
+		run -0 hwatch gamma "$t"
+		run -0 hrun gamma ws-testbed watch -u syncb "$HB/h3" gamma "$t"
+	done
+	for k in 1 2; do
+		for t in "$one" "$two" "$both"; do
+			run -0 hedit gamma "$t" "${cats[$t]}"$'\n'"Line $k" "edit $k"
+		done
+		for t in "$one" "$two" "$both"; do
+			for w in alpha beta; do
+				wait_for 10 hhas_text "$w" "$t" "${cats[$t]}"$'\n'"Line $k"
+			done
+		done
+	done
+	wait_for 10 idle
+	WIKISYNC_CONF=$WS_B_CONF WIKISYNC_SPOOL=$WS_B_SPOOL wait_for 10 idle
+	# each edit arrived once, made by its owner's account alone
+	for w in alpha beta; do
+		[ "$(authors "$w" "$one")" = "$(printf 'Peerd\nPeerd')" ] || { hhistory "$w" "$one"; false; }
+		[ "$(authors "$w" "$two")" = "$(printf 'Peerb\nPeerb')" ] || { hhistory "$w" "$two"; false; }
+		[ "$(authors "$w" "$both")" = "$(printf 'Peerb\nPeerb')" ] || { hhistory "$w" "$both"; false; }
+	done
+	# the other host had the mail of each edit, left the page to its
+	# owner, and said so once
+	[ "$(grep -c "gamma: $one: left to peerd@wikisync.test" "$HB/peerd-h2.log")" -eq 1 ]
+	[ "$(grep -c "gamma: $two: left to peerb@wikisync.test" "$HB/peerd.log")" -eq 1 ]
+	[ "$(grep -c "gamma: $both: left to peerb@wikisync.test" "$HB/peerd.log")" -eq 1 ]
+	[ "$(grep -c "left to" "$HB/peerd.log")" -eq 4 ]
+	[ "$(grep -c "left to its owner" "$HB/peerd.log")" -eq 2 ]
+	[ "$(grep -c "gamma: $one: left to its owner" "$HB/peerd-h2.log")" -eq 1 ]
+	[ "$(grep -c "left to" "$HB/peerd-h2.log")" -eq 2 ]
+	[ "$(held)" -eq 0 ]
+	[ "$(WIKISYNC_CONF=$WS_B_CONF WIKISYNC_SPOOL=$WS_B_SPOOL held)" -eq 0 ]
 }
 
 @test "ws-hostbed(1)'s second example: a cut, a queued mail, a join; down deletes everything" {

@@ -37,9 +37,12 @@ hosts_setup() {
 }
 
 hosts_down() {
+	local f
 	[ -n "${HB:-}" ] && [ -d "$HB" ] || return 0
-	if [ -e "$HB/.failed" ] && [ -s "$HB/peerd.log" ]; then
-		{ echo "==== peerd.log"; tail -n 30 "$HB/peerd.log"; } | sed 's/^/# /' >&3
+	if [ -e "$HB/.failed" ]; then
+		for f in "$HB"/peerd*.log; do
+			[ ! -s "$f" ] || { echo "==== ${f##*/}"; tail -n 30 "$f"; } | sed 's/^/# /' >&3
+		done
 	fi
 	[ ! -e "$HB/netns" ] || ws-hostbed down "$HB" || return 1
 	kept_or_removed "$HB" "${HB%/hb}" "host bed"
@@ -84,6 +87,13 @@ htext() {
 }
 hhas_text() { [ "$(htext "$1" "$2")" = "$3" ]; }
 
+# hhistory WIKI TITLE: "user<TAB>comment<TAB>sha1" per revision, oldest first, read on its host.
+hhistory() {
+	# shellcheck disable=SC2016 # expanded in the host's shell
+	hrun "$1" bash -c '. "$1/sync.bash" && BED=$2 history "$3" "$4"' sh "$TOP/tests" \
+		"$HB/h$(host "$1")" "$1" "$2"
+}
+
 # queued HOST: how many messages the host's Exim holds.
 queued() {
 	local v=WS_H$1_EXIM_CONF
@@ -91,21 +101,27 @@ queued() {
 }
 queue_empty() { [ "$(queued "$1")" -eq 0 ]; }
 
-# hosts_peerd_start, hosts_peerd_stop: ws-peerd on host 1, leading its own process group.
+# hosts_peerd_start [HOST], hosts_peerd_stop [HOST]: ws-peerd on host 1, or on host 2 as the
+# second syncing host (ws-hostbed up -b) with its config and spool; each leads its own process
+# group and logs to $HB/peerd.log (host 1) or $HB/peerd-hI.log.
 hosts_peerd_start() {
-	rm -f "$HB/peerd.pid"
+	local h=${1:-1} tag='' env=()
+	[ "$h" -eq 1 ] || { tag=-h$h; env=(env "WIKISYNC_CONF=$WS_B_CONF" "WIKISYNC_SPOOL=$WS_B_SPOOL"); }
+	rm -f "$HB/peerd$tag.pid"
 	# shellcheck disable=SC2016 # the inner shell's $$
-	(setsid ws-hostbed run "$HB" 1 sh -c 'echo $$ >"$1.tmp" && mv "$1.tmp" "$1" && exec ws-peerd' \
-		sh "$HB/peerd.pid" >>"$HB/peerd.log" 2>&1 &)
-	wait_for 5 test -s "$HB/peerd.pid"
+	(setsid ws-hostbed run "$HB" "$h" "${env[@]}" sh -c \
+		'echo $$ >"$1.tmp" && mv "$1.tmp" "$1" && exec ws-peerd' sh "$HB/peerd$tag.pid" \
+		>>"$HB/peerd$tag.log" 2>&1 &)
+	wait_for 5 test -s "$HB/peerd$tag.pid"
 }
 
 hosts_peerd_stop() {
-	local pid pgid
-	[ -f "$HB/peerd.pid" ] || return 0
-	pid=$(cat "$HB/peerd.pid")
+	local h=${1:-1} tag='' pid pgid
+	[ "$h" -eq 1 ] || tag=-h$h
+	[ -f "$HB/peerd$tag.pid" ] || return 0
+	pid=$(cat "$HB/peerd$tag.pid")
 	pgid=$(ps -o pgid= -p "$pid" | tr -d ' ') || pgid=
 	[ -z "$pgid" ] || kill -KILL -- "-$pgid"
 	while [ -n "$pgid" ] && pgrep -g "$pgid" >/dev/null; do sleep 0.05; done
-	rm -f "$HB/peerd.pid"
+	rm -f "$HB/peerd$tag.pid"
 }
