@@ -1172,13 +1172,55 @@ left_no_redirect(struct page *pg, const char *old)
 }
 
 /*
+ * The moves a wiki that followed them made of the page from `from` to
+ * this title, as its log tells, in order: hops[] and noredir[], their
+ * number, 0 when its log does not lead here in MOVES_MAX + 1 moves.
+ */
+static size_t
+move_chain(struct page *pg, const char *from, char hops[][512],
+    int *noredir)
+{
+	struct mwlog l;
+	struct mwerr e;
+	struct side *o;
+	char at[512];
+	size_t i, n;
+
+	for (i = 0; i < pg->n; i++) {
+		o = &pg->s[i];
+		if (!in(o) || !o->hasptr || strcmp(o->ptr.title, pg->title) != 0)
+			continue;
+		strlcpy(at, from, sizeof(at));
+		for (n = 0; n <= MOVES_MAX; n++) {
+			if (mw_log_last(o->mw, at, "move", &l, &e) == -1)
+				return 0;
+			if (strncmp(l.action, "move", 4) != 0 ||
+			    *l.target == '\0') {
+				mw_log_free(&l);
+				return 0;
+			}
+			strlcpy(hops[n], l.target, sizeof(hops[n]));
+			noredir[n] = l.noredir;
+			mw_log_free(&l);
+			strlcpy(at, hops[n], sizeof(at));
+			if (strcmp(at, pg->title) == 0)
+				return n + 1;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+/*
  * s still has the page under the title its base names, not this one: a
  * move the others made, not followed there yet (it did not answer).  The
- * page moves now, leaving a redirect where the others left one, unless
- * another page holds this
- * title on s (the job is held, 65); if the page went from there
- * meanwhile, s has no base here, and the rounds make the page.  MOVED
- * (read again), or -1.
+ * page moves now through the same titles the others' moves took it,
+ * leaving a redirect where they left one (one move straight here when no
+ * wiki's log shows the way), unless another page holds a title on s (the
+ * job is held, 65); if the page went from there meanwhile, s has no base
+ * here, and the rounds make the page.  A move that fails halfway leaves
+ * s's pending base naming the title s has the page at.  MOVED (read
+ * again), or -1.
  */
 static int
 follow_pending(struct page *pg, struct side *s)
@@ -1186,8 +1228,9 @@ follow_pending(struct page *pg, struct side *s)
 	struct mwpage op;
 	struct mwerr e;
 	const char *t;
-	char old[512];
-	int has;
+	char old[512], from[512], hops[MOVES_MAX + 1][512];
+	int has, noredir[MOVES_MAX + 1];
+	size_t k, n;
 
 	strlcpy(old, s->ptr.title, sizeof(old));
 	t = old;
@@ -1210,22 +1253,35 @@ follow_pending(struct page *pg, struct side *s)
 	}
 	if (!s->top.missing && !s->top.redirect)
 		return move_blocked(pg, s, old, pg->title, "the other wikis");
-	if (mw_move(s->mw, old, pg->title, "WikiSync: moved as on the other "
-	    "wikis of its group", left_no_redirect(pg, old), &e) == -1) {
-		if (strcmp(e.api, "articleexists") == 0 ||
-		    strcmp(e.api, "redirectexists") == 0)
-			return move_blocked(pg, s, old, pg->title,
-			    "the other wikis");
-		return leave_out(pg, s, &e);
+	if ((n = move_chain(pg, old, hops, noredir)) == 0) {
+		n = 1;
+		strlcpy(hops[0], pg->title, sizeof(hops[0]));
+		noredir[0] = left_no_redirect(pg, old);
 	}
-	ws_log(LOG_INFO, "%s: %s: moved to %s, as on the other wikis",
-	    s->w->name, old, pg->title);
-	fprintf(pg->out, "moved on %s from %s; ", s->w->name, old);
-	if (store_set(pg->st, s->w->name, pg->title, s->ptr.sha1,
-	    s->ptr.revid, s->ptr.gen, s->ptr.pageid) == -1 ||
-	    store_set_as(pg->st, s->w->name, old, pg->title, s->ptr.sha1,
-	    MOVED_REV, s->ptr.gen, s->ptr.pageid) == -1)
-		die(EX_TEMPFAIL, "store: %s %s", s->w->name, pg->title);
+	strlcpy(from, old, sizeof(from));
+	for (k = 0; k < n; k++) {
+		if (mw_move(s->mw, from, hops[k], "WikiSync: moved as on the "
+		    "other wikis of its group", noredir[k], &e) == -1) {
+			if (strcmp(e.api, "articleexists") == 0 ||
+			    strcmp(e.api, "redirectexists") == 0)
+				return move_blocked(pg, s, from, hops[k],
+				    "the other wikis");
+			return leave_out(pg, s, &e);
+		}
+		ws_log(LOG_INFO, "%s: %s: moved to %s, as on the other wikis",
+		    s->w->name, from, hops[k]);
+		fprintf(pg->out, "moved on %s from %s; ", s->w->name, from);
+		/* the base here names where s has the page now (here, at
+		   the last move), and no job takes the title it left for
+		   a base: a move that fails later starts from there */
+		if (store_set_as(pg->st, s->w->name, pg->title, hops[k],
+		    s->ptr.sha1, s->ptr.revid, s->ptr.gen,
+		    s->ptr.pageid) == -1 ||
+		    store_set_as(pg->st, s->w->name, from, hops[k],
+		    s->ptr.sha1, MOVED_REV, s->ptr.gen, s->ptr.pageid) == -1)
+			die(EX_TEMPFAIL, "store: %s %s", s->w->name, from);
+		strlcpy(from, hops[k], sizeof(from));
+	}
 	strlcpy(s->ptr.title, pg->title, sizeof(s->ptr.title));
 	moved_seen(s, pg->title);
 	return MOVED;
@@ -2284,6 +2340,36 @@ set_moved(struct store *st, struct mw *m, const struct wiki *w,
 	return found;
 }
 
+/*
+ * w moved the page away from title, as w's pointer here says (the sync
+ * made or followed the move), and a wiki has not followed yet: its base
+ * where the page went still names the title it has the page at.  The job
+ * goes on there (to), where the rounds have that wiki follow; a job for
+ * the title the page left would otherwise find nothing a group syncs
+ * here, and the wiki would wait for the page's next edit.  1, else 0.
+ */
+static int
+moved_away(struct store *st, const struct wiki *w, const char *title,
+    char *to, size_t tolen)
+{
+	const struct conf *c = ws_conf();
+	struct storeptr p;
+	size_t i;
+
+	if (store_get(st, w->name, title, &p) == -1 ||
+	    strcmp(p.revid, MOVED_REV) != 0 || strcmp(p.title, title) == 0)
+		return 0;
+	strlcpy(to, p.title, tolen);
+	for (i = 0; i < c->nwikis; i++)
+		if (&c->wikis[i] != w &&
+		    store_get(st, c->wikis[i].name, to, &p) == 0 &&
+		    strcmp(p.revid, MOVED_REV) != 0 &&
+		    strcmp(p.revid, DELETED_REV) != 0 &&
+		    strcmp(p.title, to) != 0)
+			return 1;
+	return 0;
+}
+
 /* The job under one title: an exit code, or RENAMED (to: the new one). */
 static int	 left_to(struct spool *, const struct wiki *, const char *,
 		    const char *);
@@ -2302,7 +2388,7 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 	long long seen_at;
 	char held[sizeof(pg.title)] = "";
 	size_t i, round;
-	int r, isfile, was;
+	int r, isfile, was, renamed = 0;
 
 	memset(&pg, 0, sizeof(pg));
 	memset(&cur, 0, sizeof(cur));
@@ -2319,6 +2405,9 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 		diex(e.code, "%s: %s", w->name, e.msg);
 	if (cur.invalid || (cur.missing && !set_elsewhere(st, w, cur.title,
 	    &pg.set) && !set_moved(st, m, w, cur.title, &pg.set))) {
+		if (!cur.invalid && (renamed = moved_away(st, w, cur.title, to,
+		    tolen)))
+			goto nothing;
 		/* the caller names the job's wiki and page */
 		fputs("no such page, nothing to push\n", out);
 		goto nothing;
@@ -2341,6 +2430,8 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 	if (!cur.missing && pg.set.n < 2 && !set_elsewhere(st, w, pg.title,
 	    &pg.set) && !set_moved(st, m, w, pg.title, &pg.set) &&
 	    !(cur.ns == NS_FILE && file_set(m, w, pg.title, &pg.set))) {
+		if ((renamed = moved_away(st, w, pg.title, to, tolen)))
+			goto nothing;
 		fputs("not in a synced group\n", out);
 		goto nothing;
 	}
@@ -2429,7 +2520,7 @@ nothing:
 		spool_page_unlock(sp, held);
 	if (agreement_write(sp, j->id, &none) == -1)
 		die(EX_TEMPFAIL, "%s: recording progress", j->id);
-	return 0;
+	return renamed ? RENAMED : 0;
 }
 
 /*

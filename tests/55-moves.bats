@@ -277,3 +277,28 @@ sha1() { printf '%s' "$1" | sha1sum | cut -d' ' -f1; }
 	done
 	[ "$(held)" -eq 0 ]
 }
+
+@test "a wiki down while a page moved twice makes both moves once back, so its redirects are the others' (chaos: 5 wikis, lifecycle, seed 9)" {
+	t="Two Hops" m0="Two Hops m0" m1="Two Hops m1"
+	text=$'two hops\n[[Category:Synced]]'
+	synced "$t" "$text"
+	ws-testbed stop "$BED" gamma
+	# each move followed by beta alone, its job left queued for gamma
+	job=$(move_job alpha "$t" "$m0")
+	run ws-push "$job"
+	has_text beta "$m0" "$text"
+	job=$(move_job alpha "$m0" "$m1")
+	run ws-push "$job"
+	has_text beta "$m1" "$text"
+	ws-testbed start "$BED" gamma
+	peerd_start
+	wait_for 5 has_text gamma "$m1" "$text"
+	wait_for 10 idle
+	[ "$(held)" -eq 0 ]
+	for w in alpha beta gamma; do
+		has_text "$w" "$t" "#REDIRECT [[$m0]]"
+		has_text "$w" "$m0" "#REDIRECT [[$m1]]"
+	done
+	[ "$(last_log gamma move "$t")" = "Peerd	WikiSync: moved as on the other wikis of its group	$m0" ]
+	[ "$(last_log gamma move "$m0")" = "Peerd	WikiSync: moved as on the other wikis of its group	$m1" ]
+}
