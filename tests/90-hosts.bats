@@ -16,9 +16,9 @@ load bed
 load sync
 load hosts
 
-# How long the syncing host stays cut off: a deployment should ride out 60 s (WS_HOSTS_CUT=60);
-# the suite cuts for less.
-CUT=${WS_HOSTS_CUT:-25}
+# How long the syncing host stays cut off: 60 s, as a deployment should ride out (WS_HOSTS_CUT
+# for another length).
+CUT=${WS_HOSTS_CUT:-60}
 
 setup_file() {
 	mapfile -d '' EX < <(man_examples ws-hostbed.1)
