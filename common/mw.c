@@ -1899,6 +1899,44 @@ mw_log_last(struct mw *m, const char *title, const char *type,
 	return 0;
 }
 
+/*
+ * The titles the page pageid had before `title`, newest first, as the
+ * wiki's recent moves (its newest 50) tell: from[0] the one it was moved
+ * from to `title`, from[1] the one before, and so on, max at most.  Their
+ * number, or (size_t)-1 (e set).
+ */
+size_t
+mw_moved_from(struct mw *m, const char *title, long pageid,
+    char (*from)[512], size_t max, struct mwerr *e)
+{
+	struct req r = { 0 };
+	json_t *root, *v, *j;
+	const char *t, *at = title;
+	size_t i, n = 0;
+
+	req_set(&r, "action", "query");
+	req_set(&r, "list", "logevents");
+	req_set(&r, "letype", "move");
+	req_set(&r, "leprop", "title|ids|details");
+	req_set(&r, "lelimit", "50");
+	root = call(m, &r, 0, e);
+	req_free(&r);
+	if (root == NULL)
+		return (size_t)-1;
+	v = jget(root, "query", "logevents", NULL);
+	for (i = 0; n < max && i < json_array_size(v); i++) {
+		j = json_array_get(v, i);
+		t = jstr(jget(j, "params", NULL), "target_title");
+		if (jlong(j, "logpage") != pageid || t == NULL ||
+		    strcmp(t, at) != 0 || jstr(j, "title") == NULL)
+			continue;
+		strlcpy(from[n], jstr(j, "title"), sizeof(from[n]));
+		at = from[n++];
+	}
+	json_decref(root);
+	return n;
+}
+
 void
 mw_log_free(struct mwlog *l)
 {

@@ -207,6 +207,8 @@ int	 mw_trusted(struct mw *, const char *, long, const char *const *,
 int	 mw_log_last(struct mw *, const char *, const char *, struct mwlog *,
 	    struct mwerr *);
 void	 mw_log_free(struct mwlog *);
+size_t	 mw_moved_from(struct mw *, const char *, long, char (*)[512], size_t,
+	    struct mwerr *);
 int	 mw_members(struct mw *, const char *, struct mwtitle **, size_t *,
 	    struct mwerr *);
 void	 mw_titles_free(struct mwtitle *, size_t);

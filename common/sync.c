@@ -2370,6 +2370,40 @@ moved_away(struct store *st, const struct wiki *w, const char *title,
 	return 0;
 }
 
+/*
+ * The page came to this title on w by a move no job has followed yet: w
+ * has no base here, but has one, of the same page id, at a title the page
+ * had before, as w's move log tells.  The job goes there first (to),
+ * where the rounds find the move and have every wiki make it; here the
+ * page would look new, be made anew on every other wiki, and the moved
+ * one stay behind at its old title there.  1, else 0; a log that cannot
+ * be read ends the job, to be tried again.
+ */
+static int
+moved_here(struct store *st, struct mw *m, const struct wiki *w,
+    const struct mwpage *cur, char *to, size_t tolen)
+{
+	struct storeptr p;
+	struct mwerr e;
+	char from[MOVES_MAX][512];
+	size_t i, n;
+
+	if (cur->pageid == 0 || store_get(st, w->name, cur->title, &p) == 0)
+		return 0;
+	n = mw_moved_from(m, cur->title, cur->pageid, from, MOVES_MAX, &e);
+	if (n == (size_t)-1)
+		diex(e.code, "%s: %s", w->name, e.msg);
+	for (i = 0; i < n; i++)
+		if (store_get(st, w->name, from[i], &p) == 0 &&
+		    p.pageid == cur->pageid &&
+		    strcmp(p.revid, MOVED_REV) != 0 &&
+		    strcmp(p.revid, DELETED_REV) != 0) {
+			strlcpy(to, from[i], tolen);
+			return 1;
+		}
+	return 0;
+}
+
 /* The job under one title: an exit code, or RENAMED (to: the new one). */
 static int	 left_to(struct spool *, const struct wiki *, const char *,
 		    const char *);
@@ -2435,6 +2469,8 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 		fputs("not in a synced group\n", out);
 		goto nothing;
 	}
+	if (!cur.missing && (renamed = moved_here(st, m, w, &cur, to, tolen)))
+		goto nothing;
 	isfile = cur.ns == NS_FILE && !cur.missing;
 	mw_pages_free(&cur, 1);
 	for (i = 0; i < pg.set.n; i++) {

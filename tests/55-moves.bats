@@ -302,3 +302,28 @@ sha1() { printf '%s' "$1" | sha1sum | cut -d' ' -f1; }
 	[ "$(last_log gamma move "$t")" = "Peerd	WikiSync: moved as on the other wikis of its group	$m0" ]
 	[ "$(last_log gamma move "$m0")" = "Peerd	WikiSync: moved as on the other wikis of its group	$m1" ]
 }
+
+@test "a job under the title a page was just moved to runs before the move's job: it follows the move first, and no wiki gets the page twice (chaos: 5 wikis, lifecycle, seed 4)" {
+	t="Moved Ahead" to="Moved Ahead There"
+	text=$'moved ahead\n[[Category:Synced]]'
+	synced "$t" "$text"
+	# the move's mail, then an edit's under the new title
+	move=$(move_job alpha "$t" "$to")
+	watch alpha "$to"
+	edit alpha "$to" $'moved ahead\nthen edited\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_job alpha "$to"
+	# the edit's job first, as a free worker may take it
+	push_verify "$(jobof alpha "$to")"
+	ws-queue done "$(jobof alpha "$to")"
+	for w in beta gamma; do
+		has_text "$w" "$to" $'moved ahead\nthen edited\n[[Category:Synced]]'
+		# moved there, not made anew: the old title is the move's redirect
+		has_text "$w" "$t" "#REDIRECT [[$to]]"
+		[ "$(last_log "$w" move "$t")" = "Peerd	moved on alpha by Editor: tidier	$to" ]
+	done
+	# then the move's job: nothing is left to do, nothing held
+	push_verify "$move"
+	ws-queue done "$move"
+	drained "$to"
+	[ "$(held)" -eq 0 ]
+}
