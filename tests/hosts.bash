@@ -104,6 +104,7 @@ queue_empty() { [ "$(queued "$1")" -eq 0 ]; }
 # hosts_peerd_start [HOST], hosts_peerd_stop [HOST]: ws-peerd on host 1, or on host 2 as the
 # second syncing host (ws-hostbed up -b) with its config and spool; each leads its own process
 # group and logs to $HB/peerd.log (host 1) or $HB/peerd-hI.log.
+# shellcheck disable=SC2120 # the test files pass the host
 hosts_peerd_start() {
 	local h=${1:-1} tag='' env=()
 	[ "$h" -eq 1 ] || { tag=-h$h; env=(env "WIKISYNC_CONF=$WS_B_CONF" "WIKISYNC_SPOOL=$WS_B_SPOOL"); }
