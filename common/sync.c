@@ -2404,10 +2404,10 @@ moved_here(struct store *st, struct mw *m, const struct wiki *w,
 	return 0;
 }
 
-/* The job under one title: an exit code, or RENAMED (to: the new one). */
 static int	 left_to(struct spool *, const struct wiki *, const char *,
 		    const char *);
 
+/* The job under one title: an exit code, or RENAMED (to: the new one). */
 static int
 sync_title(struct spool *sp, struct store *st, const struct job *j,
     const struct wiki *w, const char *title, char *to, size_t tolen,
