@@ -374,7 +374,7 @@ cmd_seen(int argc, char **argv)
 	int o = noopts(argc, argv, 2, 2);
 
 	open_wiki(argv[o]);
-	if (mw_seen(mw, argv[o + 1], &err) == -1)
+	if (mw_seen(mw, (const char **)&argv[o + 1], 1, &err) == -1)
 		failed(argv[o + 1]);
 	return 0;
 }

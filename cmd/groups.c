@@ -82,7 +82,7 @@ fetch(const struct conf *c, size_t *len, char *untrusted, size_t ulen)
 	memset(&pg, 0, sizeof(pg));
 	/* seen before read: an edit after the read mails again */
 	if (mw_watch(m, &title, 1, &e) == -1 ||
-	    mw_seen(m, title, &e) == -1 ||
+	    mw_seen(m, &title, 1, &e) == -1 ||
 	    mw_current(m, &title, 1, &pg, &e) == -1) {
 		mw_close(m);
 		diex(e.code, "%s: %s: %s", w->name, title, e.msg);

@@ -1418,6 +1418,63 @@ mw_rev_info(struct mw *m, long revid, struct mwrev *rv, char **title,
 	return rev_query(m, revid, 0, rv, title, e);
 }
 
+/*
+ * n revisions by their ids, without their texts, 50 a request: rv[i] and
+ * titles[i] (its page's, or NULL) are revids[i]'s; a revision the wiki
+ * does not show (deleted, or no such id) is left with revid 0.
+ */
+int
+mw_revs_info(struct mw *m, const long *revids, size_t n, struct mwrev *rv,
+    char **titles, struct mwerr *e)
+{
+	struct req r = { 0 };
+	struct buf b = { 0 };
+	json_t *root, *page, *j;
+	char num[24];
+	size_t at, k, i, x, y;
+	long id;
+
+	memset(rv, 0, n * sizeof(*rv));
+	memset(titles, 0, n * sizeof(*titles));
+	for (at = 0; at < n; at += k) {
+		k = n - at < MW_MAXTITLES ? n - at : MW_MAXTITLES;
+		for (i = 0; i < k; i++) {
+			snprintf(num, sizeof(num), "%s%ld", i ? "|" : "",
+			    revids[at + i]);
+			buf_str(&b, num);
+		}
+		req_set(&r, "action", "query");
+		req_set(&r, "prop", "revisions");
+		req_setn(&r, "revids", b.s, b.len);
+		req_set(&r, "rvprop", RVLIGHT);
+		req_set(&r, "rvslots", "main");
+		free(b.s);
+		memset(&b, 0, sizeof(b));
+		root = call(m, &r, 0, e);
+		req_free(&r);
+		if (root == NULL) {
+			for (i = 0; i < at; i++) {
+				mw_rev_free(&rv[i]);
+				free(titles[i]);
+				titles[i] = NULL;
+			}
+			return -1;
+		}
+		json_array_foreach(jget(root, "query", "pages", NULL), x, page)
+			json_array_foreach(json_object_get(page, "revisions"),
+			    y, j) {
+				id = jlong(j, "revid");
+				for (i = at; i < at + k; i++)
+					if (revids[i] == id && rv[i].revid == 0) {
+						rev_parse(j, &rv[i]);
+						titles[i] = jdup(page, "title");
+					}
+			}
+		json_decref(root);
+	}
+	return 0;
+}
+
 /* The revision after revid on its page (0: revid is the latest). */
 int
 mw_next(struct mw *m, long revid, long *next, char **title, struct mwerr *e)
@@ -1472,7 +1529,8 @@ page_fill(struct mwpage *p, json_t *j)
 		p->missing = jbool(j, "missing");
 		p->invalid = jbool(j, "invalid");
 		/* "" when seen, a time when unseen, absent when unwatched */
-		p->unseen = jstr(j, "notificationtimestamp") != NULL &&
+		p->watched = jstr(j, "notificationtimestamp") != NULL;
+		p->unseen = p->watched &&
 		    *jstr(j, "notificationtimestamp") != '\0';
 	}
 	if (json_object_get(j, "lastrevid") != NULL) {
@@ -1697,15 +1755,21 @@ mw_edit_on(struct mwedit *ed, const struct mwpage *pg)
 	}
 }
 
-/* The sync user has seen the page: its next change mails again. */
+/* The sync user has seen the pages: their next change mails again. */
 int
-mw_seen(struct mw *m, const char *title, struct mwerr *e)
+mw_seen(struct mw *m, const char **titles, size_t n, struct mwerr *e)
 {
 	struct req r = { 0 };
+	size_t b, k;
 
-	req_set(&r, "action", "setnotificationtimestamp");
-	req_titles(&r, "titles", &title, 1);
-	return write_call(m, &r, "setnotificationtimestamp", e);
+	for (b = 0; b < n; b += k) {
+		k = n - b < MW_MAXTITLES ? n - b : MW_MAXTITLES;
+		req_set(&r, "action", "setnotificationtimestamp");
+		req_titles(&r, "titles", titles + b, k);
+		if (write_call(m, &r, "setnotificationtimestamp", e) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 int
@@ -2156,6 +2220,50 @@ mw_files_of(struct mw *m, const char *title, struct mwfile **v, size_t *n,
 	req_free(&r);
 	*v = f.v;
 	*n = f.n;
+	return 0;
+}
+
+/*
+ * Which of n pages show a file (an image link, the file there or not):
+ * has[i] is 1 for titles[i] (as the wiki names it) if it does.
+ */
+int
+mw_with_files(struct mw *m, const char **titles, size_t n, int *has,
+    struct mwerr *e)
+{
+	struct req r = { 0 };
+	json_t *root, *j;
+	const char *t;
+	size_t b, k, i, x;
+	int more;
+
+	memset(has, 0, n * sizeof(*has));
+	for (b = 0; b < n; b += k) {
+		k = n - b < MW_MAXTITLES ? n - b : MW_MAXTITLES;
+		req_set(&r, "action", "query");
+		req_set(&r, "prop", "images");
+		req_titles(&r, "titles", titles + b, k);
+		req_set(&r, "imlimit", "max");
+		for (more = 1; more;) {
+			if ((root = call(m, &r, 0, e)) == NULL) {
+				req_free(&r);
+				return -1;
+			}
+			json_array_foreach(jget(root, "query", "pages", NULL),
+			    x, j) {
+				if ((t = jstr(j, "title")) == NULL ||
+				    json_array_size(json_object_get(j,
+				    "images")) == 0)
+					continue;
+				for (i = b; i < b + k; i++)
+					if (strcmp(titles[i], t) == 0)
+						has[i] = 1;
+			}
+			more = next_batch(root, &r);
+			json_decref(root);
+		}
+		req_free(&r);
+	}
 	return 0;
 }
 

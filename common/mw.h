@@ -58,6 +58,7 @@ struct mwpage {
 	int		 missing;
 	int		 invalid;
 	int		 redirect;
+	int		 watched;	/* by the sync user */
 	int		 unseen;	/* changed since the sync user saw it:
 					   the wiki mails no more changes */
 	long		 lastrevid;
@@ -176,6 +177,8 @@ int	 mw_history_back(struct mw *, const char *, long, size_t,
 int	 mw_rev(struct mw *, long, struct mwrev *, char **, struct mwerr *);
 int	 mw_rev_info(struct mw *, long, struct mwrev *, char **,
 	    struct mwerr *);
+int	 mw_revs_info(struct mw *, const long *, size_t, struct mwrev *,
+	    char **, struct mwerr *);
 void	 mw_revs_free(struct mwrevs *);
 void	 mw_rev_free(struct mwrev *);
 int	 mw_next(struct mw *, long, long *, char **, struct mwerr *);
@@ -191,7 +194,7 @@ void	 mw_pages_free(struct mwpage *, size_t);
 int	 mw_edit(struct mw *, const struct mwedit *, struct mwsaved *,
 	    struct mwerr *);
 void	 mw_edit_on(struct mwedit *, const struct mwpage *);
-int	 mw_seen(struct mw *, const char *, struct mwerr *);
+int	 mw_seen(struct mw *, const char **, size_t, struct mwerr *);
 int	 mw_watch(struct mw *, const char **, size_t, struct mwerr *);
 
 int	 mw_delete(struct mw *, const char *, const char *, struct mwerr *);
@@ -213,6 +216,8 @@ int	 mw_members(struct mw *, const char *, struct mwtitle **, size_t *,
 	    struct mwerr *);
 void	 mw_titles_free(struct mwtitle *, size_t);
 int	 mw_files_of(struct mw *, const char *, struct mwfile **, size_t *,
+	    struct mwerr *);
+int	 mw_with_files(struct mw *, const char **, size_t, int *,
 	    struct mwerr *);
 int	 mw_files(struct mw *, const char **, size_t, struct mwfile *,
 	    struct mwerr *);

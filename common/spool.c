@@ -533,6 +533,17 @@ job_id_may_be(const char *id, uint32_t tag)
 int
 job_add(struct spool *sp, struct job *j)
 {
+	return job_add_in(sp, j, Q_NEW);
+}
+
+/*
+ * The same in state st: cur/ for a job its maker runs itself, taken the
+ * moment it exists (its owner, worker and lease already among its fields,
+ * as take sets them).
+ */
+int
+job_add_in(struct spool *sp, struct job *j, enum jobstate st)
+{
 	struct afile af;
 	struct timeval tv;
 	const char *w = job_get(j, "wiki"), *t = job_get(j, "title");
@@ -544,10 +555,10 @@ job_add(struct spool *sp, struct job *j)
 		    (long long)tv.tv_sec, (long)tv.tv_usec, (int)getpid(),
 		    arc4random() & 0xffff, w != NULL && t != NULL ?
 		    (unsigned)job_tag(w, t) : 0U);
-		if (write_tmp(sp, j, sp->dir[Q_NEW], 0, &af, AF_NOREPLACE) == -1)
+		if (write_tmp(sp, j, sp->dir[st], 0, &af, AF_NOREPLACE) == -1)
 			return -1;
 		if (afile_commit(&af) == 0) {
-			j->state = Q_NEW;
+			j->state = st;
 			return 0;
 		}
 		if (errno != EEXIST)

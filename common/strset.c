@@ -59,6 +59,13 @@ strset_add(struct strset *s, const char *k)
 	return 1;
 }
 
+/* Is k in the set? */
+int
+strset_has(const struct strset *s, const char *k)
+{
+	return s->cap > 0 && s->v[slot(s, k)] != NULL;
+}
+
 void
 strset_free(struct strset *s)
 {

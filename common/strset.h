@@ -17,6 +17,7 @@ struct strset {
 };
 
 int	 strset_add(struct strset *, const char *);
+int	 strset_has(const struct strset *, const char *);
 void	 strset_free(struct strset *);
 
 #endif

@@ -121,7 +121,6 @@ struct page {
 #define VANISHED (-5)	/* the source's revisions went as they were
 			   replayed (deleted, moved): read again */
 #define MOVES_MAX	3	/* moves one job follows, at most */
-#define NS_FILE		6	/* MediaWiki's namespace of files */
 
 /* --- small things ---------------------------------------------------- */
 
@@ -509,7 +508,7 @@ read_tops(struct page *pg)
 		 * unseen mark), after which the wiki mails nothing more.
 		 * Marked seen, then read again, every later change mails.
 		 */
-		if (s->top.unseen && mw_seen(s->mw, t, &e) == 0) {
+		if (s->top.unseen && mw_seen(s->mw, &t, 1, &e) == 0) {
 			mw_pages_free(&s->top, 1);
 			if (mw_tops(s->mw, &t, 1, &s->top, &e) == -1) {
 				leave_out(pg, s, &e);
@@ -646,13 +645,13 @@ source_for(struct page *pg, struct side *src)
 }
 
 /* "from alpha r12 by Editor: summary" */
-static void
-replay_summary(char *buf, size_t len, const struct side *src,
+void
+sync_summary(char *buf, size_t len, const struct wiki *src,
     const struct mwrev *r)
 {
 	const char *u = r->user ? r->user : "", *c = r->comment ? r->comment : "";
 
-	snprintf(buf, len, "from %s r%ld by %s%s%s", src->w->name, r->revid,
+	snprintf(buf, len, "from %s r%ld by %s%s%s", src->name, r->revid,
 	    *u ? u : "(hidden)", *c ? ": " : "", c);
 	cut(buf, 400);
 }
@@ -719,7 +718,7 @@ replay(struct page *pg, struct side *src, struct side *s,
 			after = r->revid;
 			if (r->text == NULL)
 				continue;	/* suppressed on the source */
-			replay_summary(sum, sizeof(sum), src, r);
+			sync_summary(sum, sizeof(sum), src->w, r);
 			/* between the first and the last, only the sync
 			   user's revisions of this very run: no editor
 			   can have based an edit on them but for a moment */
@@ -1033,7 +1032,7 @@ moved_seen(struct side *s, const char *to)
 {
 	struct mwerr e;
 
-	if (mw_seen(s->mw, to, &e) == -1)
+	if (mw_seen(s->mw, &to, 1, &e) == -1)
 		ws_log(LOG_WARNING, "%s: %s: %s", s->w->name, to, e.msg);
 }
 
@@ -2129,7 +2128,7 @@ fold_find(struct page *pg, const struct job *self, const char *raw,
 	struct job o;
 	struct mwerr e;
 	char **ids;
-	const char *w, *t;
+	const char *w, *t, *pt = pg->title;
 	uint32_t tag[SYNC_WIKIS][2];
 	size_t i, k, n;
 
@@ -2174,8 +2173,7 @@ fold_find(struct page *pg, const struct job *self, const char *raw,
 	/* the origin was marked seen first thing: its jobs made before */
 	pg->s[pg->origin].seen = 2;
 	for (k = 0; k < pg->n; k++)
-		if (pg->s[k].seen == 1 &&
-		    mw_seen(pg->s[k].mw, pg->title, &e) == 0)
+		if (pg->s[k].seen == 1 && mw_seen(pg->s[k].mw, &pt, 1, &e) == 0)
 			pg->s[k].seen = 2;
 }
 
@@ -2434,7 +2432,7 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 	/* seen before read: an edit made from now on mails again */
 	gettimeofday(&tv, NULL);
 	seen_at = (long long)tv.tv_sec * 1000000 + tv.tv_usec;
-	if ((m = mw_open(w, &e)) == NULL || mw_seen(m, title, &e) == -1 ||
+	if ((m = mw_open(w, &e)) == NULL || mw_seen(m, &title, 1, &e) == -1 ||
 	    mw_info(m, &title, 1, &cur, &e) == -1)
 		diex(e.code, "%s: %s", w->name, e.msg);
 	if (cur.invalid || (cur.missing && !set_elsewhere(st, w, cur.title,
@@ -2668,6 +2666,129 @@ gone_from(const struct wiki *w, const char *title)
 	return gone;
 }
 
+/*
+ * Revisions read ahead for ws-scan's bulk copy, which verifies many jobs
+ * at once: sync_verify_prefetch reads every revision their agreements
+ * name, 50 a request per wiki, and sync_verify looks here before it reads
+ * a revision on its own.  A revision the wiki did not show is not kept:
+ * sync_verify reads it again, and says why it failed.
+ */
+struct ahead {
+	const struct wiki	*w;
+	long			 revid;
+	char			 sha1[SHA1_HEX + 1];
+	char			*title;
+};
+static struct ahead	*ahead;
+static size_t		 nahead;
+
+static void
+ahead_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < nahead; i++)
+		free(ahead[i].title);
+	free(ahead);
+	ahead = NULL;
+	nahead = 0;
+}
+
+void
+sync_verify_prefetch(const struct job *jobs, size_t n)
+{
+	struct agreement a;
+	const struct wiki *w;
+	struct ahead *v = NULL;
+	struct mwrev *rv;
+	struct mwerr e;
+	struct mw *m;
+	char **titles;
+	long *ids;
+	size_t i, k, nv = 0, cap = 0, b, x, nid;
+
+	ahead_free();
+	for (i = 0; i < n; i++) {
+		if (agreement_read(&jobs[i], &a) == -1 || *a.sha1 == '\0' ||
+		    a.deleted)
+			continue;
+		for (k = 0; k < a.n; k++) {
+			if ((w = conf_wiki(ws_conf(), a.w[k].wiki)) == NULL)
+				continue;
+			if (nv == cap) {
+				cap = cap ? cap * 2 : 64;
+				v = xreallocarray(v, cap, sizeof(*v));
+			}
+			memset(&v[nv], 0, sizeof(v[0]));
+			v[nv].w = w;
+			v[nv++].revid = a.w[k].revid;
+		}
+	}
+	ids = xreallocarray(NULL, nv ? nv : 1, sizeof(*ids));
+	rv = xreallocarray(NULL, nv ? nv : 1, sizeof(*rv));
+	titles = xreallocarray(NULL, nv ? nv : 1, sizeof(*titles));
+	for (b = 0; b < nv; b++) {
+		/* the first of each wiki gathers that wiki's ids */
+		for (x = 0; x < b && v[x].w != v[b].w; x++)
+			;
+		if (x < b)
+			continue;
+		for (nid = 0, x = b; x < nv; x++)
+			if (v[x].w == v[b].w)
+				ids[nid++] = v[x].revid;
+		if ((m = mw_open(v[b].w, &e)) == NULL ||
+		    mw_revs_info(m, ids, nid, rv, titles, &e) == -1) {
+			ws_log(LOG_NOTICE, "%s: reading ahead: %s",
+			    v[b].w->name, e.msg);
+			mw_close(m);
+			continue;
+		}
+		for (nid = 0, x = b; x < nv; x++) {
+			if (v[x].w != v[b].w)
+				continue;
+			if (rv[nid].revid != 0 && titles[nid] != NULL) {
+				strlcpy(v[x].sha1, rv[nid].sha1,
+				    sizeof(v[x].sha1));
+				v[x].title = titles[nid];
+				titles[nid] = NULL;
+			}
+			free(titles[nid]);
+			mw_rev_free(&rv[nid++]);
+		}
+		mw_close(m);
+	}
+	free(ids);
+	free(rv);
+	free(titles);
+	ahead = v;
+	nahead = nv;
+}
+
+/* Revision revid of w without its text, and its page's title. */
+static int
+rev_of(const struct wiki *w, long revid, struct mwrev *rv, char **title,
+    struct mwerr *e)
+{
+	struct mw *m;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < nahead; i++)
+		if (ahead[i].w == w && ahead[i].revid == revid &&
+		    ahead[i].title != NULL) {
+			memset(rv, 0, sizeof(*rv));
+			rv->revid = revid;
+			strlcpy(rv->sha1, ahead[i].sha1, sizeof(rv->sha1));
+			*title = xstrdup(ahead[i].title);
+			return 0;
+		}
+	if ((m = mw_open(w, e)) == NULL)
+		return -1;
+	rc = mw_rev_info(m, revid, rv, title, e);
+	mw_close(m);
+	return rc;
+}
+
 int
 sync_verify(struct store *st, const struct job *j, const struct wiki *origin)
 {
@@ -2677,7 +2798,6 @@ sync_verify(struct store *st, const struct job *j, const struct wiki *origin)
 	struct mwrev rv;
 	struct mwerr e;
 	struct stat sb;
-	struct mw *m;
 	char *t, revid[24];
 	const char *sha;
 	size_t i, k, last = 0, ok = 0;
@@ -2707,8 +2827,7 @@ sync_verify(struct store *st, const struct job *j, const struct wiki *origin)
 				ok++;
 			continue;
 		}
-		if ((m = mw_open(w[i], &e)) == NULL ||
-		    mw_rev_info(m, a.w[i].revid, &rv, &t, &e) == -1)
+		if (rev_of(w[i], a.w[i].revid, &rv, &t, &e) == -1)
 			ws_log(LOG_WARNING, "%s: %s", w[i]->name, e.msg);
 		else if (t == NULL || !title_same(t, a.title))
 			ws_log(LOG_WARNING, "%s: r%ld is of %s, not %s",
@@ -2721,7 +2840,6 @@ sync_verify(struct store *st, const struct job *j, const struct wiki *origin)
 			ok++;
 		free(t);
 		mw_rev_free(&rv);
-		mw_close(m);
 	}
 	if (ok < a.n) {
 		ws_log(LOG_WARNING, "%zu of %zu wikis not verified", a.n - ok,

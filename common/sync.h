@@ -16,7 +16,8 @@
 #include "wikisync.h"
 #include "mw.h"
 
-#define SYNC_WIKIS	32	/* wikis one page is synced across, at most */
+#define SYNC_WIKIS	32
+#define NS_FILE		6	/* MediaWiki's namespace of files */	/* wikis one page is synced across, at most */
 #define MOVED_REV	"moved"		/* ... when the page went to another
 					   title: not a base */
 #define KEPT_REV	"kept"		/* ... when the page was deleted there
@@ -80,6 +81,23 @@ int	 sync_page(struct spool *, struct store *, const struct job *,
 
 /* ws-verify: the job's agreement checked, the bases moved; an exit code. */
 int	 sync_verify(struct store *, const struct job *, const struct wiki *);
+void	 sync_verify_prefetch(const struct job *, size_t);
+
+/* A replayed revision's edit summary: "from alpha r12 by Editor: ..." */
+void	 sync_summary(char *, size_t, const struct wiki *,
+	    const struct mwrev *);
+
+/*
+ * ws-scan -f: the pages one wiki has that no other wiki of their set has
+ * and that were never synced, copied in bulk (initial.c).  in[i] set: a
+ * page scan would queue; out: INITIAL_DONE (copied and verified, no job
+ * left), INITIAL_QUEUED (a job left queued for it) or 0 (not copied: the
+ * caller queues it); ids[i] is the job's when one was made.
+ */
+#define INITIAL_DONE	1
+#define INITIAL_QUEUED	2
+void	 sync_initial(struct spool *, struct store *, const struct wiki *,
+	    struct mw *, struct mwpage *, size_t, int *, char (*)[64]);
 
 /* ws-login: the jobs waiting for a wiki that answers again made due. */
 int	 sync_wake(struct spool *, const char *);
