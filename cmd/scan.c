@@ -58,8 +58,9 @@ static const struct conf *conf;
 static struct spool	 sp;
 static struct store	 st;
 static struct strset	 queued;	/* "wiki\ntitle" of waiting jobs */
+static struct strset	 titles;	/* the titles of all jobs, any wiki's */
 static int		*chosen;	/* per group: asked for */
-static size_t		*njobs, *nwatched;	/* per group */
+static size_t		*njobs, *nwatched, *ncopied;	/* per group */
 static int		 full, istty;
 
 /* Marks wiki's title as queued: 1, or 0 if it was already. */
@@ -74,6 +75,27 @@ queued_add(const char *wiki, const char *title)
 	rc = strset_add(&queued, k);
 	free(k);
 	return rc;
+}
+
+/* A title as titles holds it: an underscore is a space. */
+static void
+title_norm(const char *t, char *key, size_t len)
+{
+	size_t k;
+
+	for (k = 0; t[k] != '\0' && k < len - 1; k++)
+		key[k] = t[k] == '_' ? ' ' : t[k];
+	key[k] = '\0';
+}
+
+/* A job's title, any wiki's: the bulk copy leaves its page alone. */
+static void
+title_add(const char *t)
+{
+	char key[1024];
+
+	title_norm(t, key, sizeof(key));
+	strset_add(&titles, key);
 }
 
 /* Waits for any other ws-scan of the spool; the lock lasts until exit. */
@@ -96,25 +118,31 @@ scan_lock(int dir)
 	return fd;
 }
 
-/* What already waits: new/ (it reads the page when it runs) and hold/. */
+/*
+ * What already waits: new/ (it reads the page when it runs) and hold/;
+ * and every job's title, cur/'s too, which no bulk copy touches.
+ */
 static void
 load_queued(void)
 {
-	static const enum jobstate states[] = { Q_NEW, Q_HOLD };
+	static const enum jobstate states[] = { Q_NEW, Q_HOLD, Q_CUR };
 	struct job j;
 	const char *w, *t;
 	char **ids;
 	size_t n, i, s;
 
-	for (s = 0; s < 2; s++) {
+	for (s = 0; s < 3; s++) {
 		if (spool_ids(&sp, states[s], &ids, &n) == -1)
 			die(EX_TEMPFAIL, "%s/queue", sp.path);
 		for (i = 0; i < n; i++) {
 			if (job_load(&sp, ids[i], &j) == -1)
 				continue;
 			if ((w = job_get(&j, "wiki")) != NULL &&
-			    (t = job_get(&j, "title")) != NULL)
-				queued_add(w, t);
+			    (t = job_get(&j, "title")) != NULL) {
+				if (states[s] != Q_CUR)
+					queued_add(w, t);
+				title_add(t);
+			}
 			job_free(&j);
 		}
 		spool_ids_free(ids, n);
@@ -165,6 +193,24 @@ group_of(const char *wiki, const struct mwpage *p)
 	return -1;
 }
 
+/*
+ * May the bulk copy take the page (initial.c)?  Not the groups page, nor
+ * one with a base here, nor one any job names (that job runs first), nor
+ * one this scan queued already.
+ */
+static int
+may_copy(const struct wiki *w, const struct mwpage *p, int group)
+{
+	struct storeptr ptr;
+	char key[1024];
+
+	if (group == (int)conf->ngroups || store_get(&st, w->name, p->title,
+	    &ptr) == 0)
+		return 0;
+	title_norm(p->title, key, sizeof(key));
+	return !strset_has(&titles, key);
+}
+
 /* Not yet synced as the wiki has it now: no base, or another revision. */
 static int
 differs(const char *wiki, const struct mwpage *p, const struct item *it)
@@ -176,6 +222,16 @@ differs(const char *wiki, const struct mwpage *p, const struct item *it)
 	if (atol(ptr.revid) == p->lastrevid)
 		return 0;
 	return !(it->revid == p->lastrevid && strcmp(it->sha1, ptr.sha1) == 0);
+}
+
+/* A job made (by enqueue or the bulk copy) for a title. */
+static void
+queued_made(const char *id, const char *title, int group)
+{
+	title_add(title);
+	if (wsopt.verbose)
+		printf("%s\n", id);
+	njobs[group]++;
 }
 
 static void
@@ -196,9 +252,7 @@ enqueue(const char *wiki, const char *title, int group)
 	if (job_add(&sp, &j) == -1)
 		die(EX_TEMPFAIL, "%s/queue", sp.path);
 	ws_log(LOG_DEBUG, "%s: %s: queued as %s", wiki, title, j.id);
-	if (wsopt.verbose)
-		printf("%s\n", j.id);
-	njobs[group]++;
+	queued_made(j.id, title, group);
 	job_free(&j);
 }
 
@@ -232,7 +286,9 @@ check(const struct wiki *w, struct mw *m, struct items *it, int sweep,
     struct mwerr *e)
 {
 	struct mwpage pages[MW_MAXTITLES];
-	const char *titles[MW_MAXTITLES];
+	const char *names[MW_MAXTITLES];
+	char ids[MW_MAXTITLES][64];
+	int grp[MW_MAXTITLES], res[MW_MAXTITLES];
 	struct timespec t0;
 	size_t b, k, i, nw;
 	int g;
@@ -241,24 +297,43 @@ check(const struct wiki *w, struct mw *m, struct items *it, int sweep,
 	for (b = 0; b < it->n; b += k) {
 		k = it->n - b < MW_MAXTITLES ? it->n - b : MW_MAXTITLES;
 		for (i = 0; i < k; i++)
-			titles[i] = it->v[b + i].title;
-		if (mw_info(m, titles, k, pages, e) == -1)
+			names[i] = it->v[b + i].title;
+		if (mw_info(m, names, k, pages, e) == -1)
 			return -1;
 		for (nw = 0, i = 0; i < k; i++) {
+			res[i] = 0;
+			grp[i] = -1;
 			if (pages[i].missing || pages[i].invalid)
 				continue;
 			if ((g = it->v[b + i].group) == -1)
 				g = group_of(w->name, &pages[i]);
 			if (g == -1)
 				continue;
-			titles[nw++] = pages[i].title;
+			/* the bulk copy's pages: watched as they were made */
+			if (!pages[i].watched)
+				names[nw++] = pages[i].title;
 			nwatched[g]++;
-			if (differs(w->name, &pages[i], &it->v[b + i]))
-				enqueue(w->name, pages[i].title, g);
+			if (differs(w->name, &pages[i], &it->v[b + i])) {
+				grp[i] = g;
+				res[i] = full && may_copy(w, &pages[i], g);
+			}
 		}
-		if (mw_watch(m, titles, nw, e) == -1) {
+		/* watched before copied: an edit made from now on mails */
+		if (mw_watch(m, names, nw, e) == -1) {
 			mw_pages_free(pages, k);
 			return -1;
+		}
+		sync_initial(&sp, &st, w, m, pages, k, res, ids);
+		for (i = 0; i < k; i++) {
+			if (grp[i] == -1)
+				continue;
+			if (res[i] == INITIAL_DONE)
+				ncopied[grp[i]]++;
+			else if (res[i] == INITIAL_QUEUED) {
+				queued_add(w->name, pages[i].title);
+				queued_made(ids[i], pages[i].title, grp[i]);
+			} else
+				enqueue(w->name, pages[i].title, grp[i]);
 		}
 		mw_pages_free(pages, k);
 		if (sweep)
@@ -541,6 +616,7 @@ scan_main(int argc, char *argv[])
 	chosen = xcalloc(conf->ngroups + 1, sizeof(*chosen));
 	njobs = xcalloc(conf->ngroups + 1, sizeof(*njobs));
 	nwatched = xcalloc(conf->ngroups + 1, sizeof(*nwatched));
+	ncopied = xcalloc(conf->ngroups + 1, sizeof(*ncopied));
 	for (i = optind; i < (size_t)argc; i++) {
 		if ((g = conf_group(conf, argv[i])) == NULL) {
 			ws_log(LOG_ERR, "%s: no such group", argv[i]);
@@ -580,16 +656,24 @@ scan_main(int argc, char *argv[])
 		}
 	}
 	for (i = 0; i < conf->ngroups; i++)
-		if (chosen[i])
+		if (chosen[i] && ncopied[i] > 0)
+			printf("%s: %zu page%s copied, %zu job%s, %zu page%s "
+			    "watched\n", conf->groups[i].name, ncopied[i],
+			    ncopied[i] == 1 ? "" : "s", njobs[i],
+			    njobs[i] == 1 ? "" : "s", nwatched[i],
+			    nwatched[i] == 1 ? "" : "s");
+		else if (chosen[i])
 			printf("%s: %zu job%s, %zu page%s watched\n",
 			    conf->groups[i].name, njobs[i],
 			    njobs[i] == 1 ? "" : "s", nwatched[i],
 			    nwatched[i] == 1 ? "" : "s");
 	strset_free(&done);
 	strset_free(&queued);
+	strset_free(&titles);
 	free(chosen);
 	free(njobs);
 	free(nwatched);
+	free(ncopied);
 	close(lock);
 	close(dir);
 	store_close(&st);

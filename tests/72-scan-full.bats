@@ -1,8 +1,11 @@
 #!/usr/bin/env bats
 # ws-scan -f, the initial sync of a group, at size: 300 pages made on alpha
-# while nobody watched them reach empty beta and gamma with their
-# histories; a progress line on a terminal, none in a pipe; nothing is
-# queued twice.
+# while nobody watched are copied to empty beta and gamma with their
+# histories by the scan itself, in bulk (about one API request a revision
+# and a peer), and verified, so no job is left; a progress line on a
+# terminal, none in a pipe; nothing is copied or queued twice; what is not
+# simply new (a page a peer has too, a page a job names) is left to its
+# job, and ws-peerd does the rest.
 
 load helper
 load bed
@@ -121,38 +124,53 @@ want() {
 	{ pages 1; pages 2; } | awk -F '\t' '{ t[$1] = $2 } END { for (k in t) print k "\t" t[k] }' | sort
 }
 
-@test "ws-scan -f in a pipe: a job for each of 300 pages made on alpha while nobody watched, no progress line" {
+# made WIKI TITLE: the page is there
+made() { [ -n "$(bed_text "$1" "$2")" ]; }
+
+# apicalls: the API requests every wiki of the bed has served so far
+apicalls() { cat "$BED"/*/php.log | grep -c ']: \(GET\|POST\) /api.php' || true; }
+
+@test "ws-scan -f in a pipe: 300 pages made on alpha while nobody watched are copied to beta and gamma, about one request a revision and a peer, no job left, no progress line" {
 	peerd_stop
 	t0=$(date +%s)
 	pages 1 | bulk_edit alpha
 	pages 2 | bulk_edit alpha
 	echo "# $N pages and $((N / 30)) edits made in $(( $(date +%s) - t0 )) s" >&3
 	texts alpha | diff - <(want)
+	calls=$(apicalls)
+	t0=$(date +%s)
 	run --separate-stderr ws-scan -f
 	assert_status 0
-	[[ "$output" == "test: $N jobs, "*" pages watched" ]]
+	[[ "$output" == "test: $N pages copied, 0 jobs, "*" pages watched" ]]
 	[ -z "$stderr" ]
-	[ "$(ws-queue ls | wc -l)" -eq "$N" ]
+	[ "$(ws-queue ls -a | wc -l)" -eq 0 ]
+	texts beta | diff - <(want)
+	texts gamma | diff - <(want)
+	# the edits (one a revision and a peer), and the reads, watches and
+	# verification shared by 50 pages a request: with two peers and the
+	# scan's own reads of three wikis, under 1.3 a revision and a peer
+	revs=$((N + N / 30))
+	calls=$(( $(apicalls) - calls ))
+	echo "# copied in $(( $(date +%s) - t0 )) s, $calls API requests for $revs revisions onto 2 peers" >&3
+	[ "$calls" -lt $((revs * 2 * 13 / 10)) ]
+	# every base set, as ws-verify sets them: the next scan finds nothing
+	for w in alpha beta gamma; do
+		run ws-store get "$w" "Full 30"
+		assert_status 0
+	done
 }
 
-@test "ws-scan -f on a terminal: the progress line, and nothing queued twice" {
+@test "ws-scan -f on a terminal: the progress line, and nothing copied or queued twice" {
 	run script -qc "ws-scan -f" /dev/null
 	assert_status 0
 	[[ "$output" == *"ws-scan: alpha: 50/$N pages, "*"/s, "*" s left"* ]]
 	[[ "$output" == *"ws-scan: alpha: $N/$N pages, "*"/s, "*" s left"* ]]
-	[[ "$output" == *"test: 0 jobs, $N pages watched"* ]]
-	run sh -c 'ws-queue ls | cut -f 3,4 | sort -u | wc -l'
-	[ "$output" -eq "$N" ]
-	[ "$(ws-queue ls | wc -l)" -eq "$N" ]
+	[[ "$output" == *"test: 0 jobs, $((3 * N)) pages watched"* ]]
+	[ "$(ws-queue ls -a | wc -l)" -eq 0 ]
 }
 
-@test "then ws-peerd brings all 300 to beta and gamma, with their histories" {
-	t0=$(date +%s)
+@test "the copies carry alpha's histories, and an edit on gamma then reaches alpha and beta (the copy watched it)" {
 	peerd_start
-	drain 60
-	echo "# $N jobs done in $(( $(date +%s) - t0 )) s" >&3
-	texts beta | diff - <(want)
-	texts gamma | diff - <(want)
 	for w in beta gamma; do
 		for i in 30 150 300; do
 			run history "$w" "Full $i"
@@ -163,5 +181,66 @@ want() {
 		run history "$w" "Full 7"
 		[ "${#lines[@]}" -eq 1 ]
 		[[ "${lines[0]}" == "Peerd	from alpha r"*" by Editor: made 7	"* ]]
+	done
+	edit gamma "Full 150" "Full page 150, from gamma. [[Category:Synced]]" >/dev/null
+	wait_for 10 has_text alpha "Full 150" "Full page 150, from gamma. [[Category:Synced]]"
+	wait_for 10 has_text beta "Full 150" "Full page 150, from gamma. [[Category:Synced]]"
+	wait_for 10 idle
+}
+
+@test "ws-scan -f leaves to its job a page a peer has too and never copies a page a job names; ws-peerd then merges, nothing lost" {
+	peerd_stop
+	edit alpha "Both 1" "A line from alpha. [[Category:Synced]]" >/dev/null
+	edit beta "Both 1" "A line from beta. [[Category:Synced]]" >/dev/null
+	edit alpha "Queued 1" "Queued on alpha. [[Category:Synced]]" >/dev/null
+	edit alpha "Fresh 1" "Fresh on alpha. [[Category:Synced]]" >/dev/null
+	ws-queue add alpha "Queued 1" >/dev/null
+	run --separate-stderr ws-scan -f
+	assert_status 0
+	# Fresh 1 copied; Both 1 a job on alpha and one on beta; Queued 1 its own
+	[[ "$output" == "test: 1 page copied, 2 jobs, "*" pages watched" ]]
+	has_text gamma "Fresh 1" "Fresh on alpha. [[Category:Synced]]"
+	[ -z "$(bed_text gamma "Queued 1")" ]
+	[ "$(ws-queue ls | wc -l)" -eq 3 ]
+	peerd_start
+	wait_for 20 idle
+	for w in alpha beta gamma; do
+		has_text "$w" "Queued 1" "Queued on alpha. [[Category:Synced]]"
+		has_text "$w" "Fresh 1" "Fresh on alpha. [[Category:Synced]]"
+		run bed_text "$w" "Both 1"
+		[[ "$output" == *"A line from alpha."* ]]
+		[[ "$output" == *"A line from beta."* ]]
+	done
+	[ "$(bed_text alpha "Both 1")" = "$(bed_text gamma "Both 1")" ]
+	[ "$(bed_text beta "Both 1")" = "$(bed_text gamma "Both 1")" ]
+}
+
+@test "ws-scan -f killed as it copies: its jobs return to the queue at once, and ws-peerd finishes every page, each revision once" {
+	peerd_stop
+	for i in $(seq 1 60); do
+		printf 'Crash %s\tCrash page %s. [[Category:Synced]]\tmade %s\n' "$i" "$i" "$i"
+	done | bulk_edit alpha
+	ws-scan -f >/dev/null 2>&1 &
+	pid=$!
+	# killed once the first batch's jobs are taken and a copy is made
+	wait_for 30 made beta "Crash 1"
+	kill -KILL "$pid"
+	wait "$pid" || true
+	run ws-queue stats
+	[[ "$output" == *"running "[1-9]* ]]
+	# their worker gone, the jobs go back without waiting for the lease
+	ws-queue recover
+	run ws-queue stats
+	[[ "$output" == *"running 0"* ]]
+	[[ "$output" == *"due "[1-9]* ]]
+	peerd_start
+	wait_for 30 idle
+	[ "$(ws-queue ls -a | wc -l)" -eq 0 ]
+	for i in $(seq 1 60); do
+		for w in beta gamma; do
+			run history "$w" "Crash $i"
+			[ "${#lines[@]}" -eq 1 ]
+			[[ "${lines[0]}" == "Peerd	from alpha r"*" by Editor: made $i	"* ]]
+		done
 	done
 }
