@@ -242,16 +242,54 @@ history(struct cand *c, const struct wiki *src, struct mw *m,
 	return c->live ? 0 : -1;
 }
 
-/* A job in cur/, this process's: owner, worker and lease set. */
-static void
-job_make(struct spool *sp, const struct wiki *w, struct cand *c)
+/* PID@HOST: the owner and worker of the jobs this process takes. */
+static const char *
+me(void)
 {
-	char host[256], num[32], who[300];
+	static char who[300];
+	char host[256];
 
+	if (*who != '\0')
+		return who;
 	if (gethostname(host, sizeof(host)) == -1)
 		strlcpy(host, "localhost", sizeof(host));
 	host[sizeof(host) - 1] = '\0';
 	snprintf(who, sizeof(who), "%d@%s", (int)getpid(), host);
+	return who;
+}
+
+/*
+ * The job as it is now, if it is still this process's: ws-queue recover
+ * -f (ws-peerd's start) returns every taken job, and a worker may have
+ * taken it since; then it is that worker's, and left alone.
+ */
+static int
+job_mine(struct spool *sp, const char *id, struct job *j)
+{
+	const char *o;
+
+	if (job_load(sp, id, j) == -1) {
+		if (errno != ENOENT)
+			die(EX_TEMPFAIL, "%s", id);
+		ws_log(LOG_NOTICE, "%s: gone from the queue", id);
+		return 0;
+	}
+	if (j->state == Q_CUR && (o = job_get(j, "owner")) != NULL &&
+	    strcmp(o, me()) == 0)
+		return 1;
+	ws_log(LOG_NOTICE, "%s: returned to the queue meanwhile: left to "
+	    "ws-peerd", id);
+	job_free(j);
+	return 0;
+}
+
+/* A job in cur/, this process's: owner, worker and lease set. */
+static void
+job_make(struct spool *sp, const struct wiki *w, struct cand *c)
+{
+	const char *who = me();
+	char num[32];
+
 	memset(&c->job, 0, sizeof(c->job));
 	job_set(&c->job, "wiki", w->name);
 	job_set(&c->job, "title", c->src->title);
@@ -275,8 +313,10 @@ job_end(struct spool *sp, struct cand *c, int done)
 
 	if (spool_lock(sp) == -1)
 		die(EX_TEMPFAIL, "%s: lock", sp->path);
-	if (job_load(sp, c->job.id, &j) == -1)
-		die(EX_TEMPFAIL, "%s", c->job.id);
+	if (!job_mine(sp, c->job.id, &j)) {
+		spool_unlock(sp);
+		return;
+	}
 	if (done) {
 		if (job_remove(sp, &j) == -1)
 			die(EX_TEMPFAIL, "%s", j.id);
@@ -515,9 +555,13 @@ verify(struct spool *sp, struct store *st, const struct wiki *w,
 	for (i = 0; i < n; i++) {
 		if (!c[i].live)
 			continue;
-		if (job_load(sp, c[i].job.id, &jobs[nj]) == -1)
-			die(EX_TEMPFAIL, "%s", c[i].job.id);
-		at[nj++] = i;
+		if (spool_lock(sp) == -1)
+			die(EX_TEMPFAIL, "%s: lock", sp->path);
+		if (job_mine(sp, c[i].job.id, &jobs[nj]))
+			at[nj++] = i;
+		else
+			c[i].live = 0;
+		spool_unlock(sp);
 	}
 	sync_verify_prefetch(jobs, nj);
 	for (i = 0; i < nj; i++) {
