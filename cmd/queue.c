@@ -166,15 +166,6 @@ cmd_add(int argc, char **argv)
 	return 0;
 }
 
-static char host[256];
-
-static const char *
-hostname(void)
-{
-	if (*host == '\0' && gethostname(host, sizeof(host)) == -1)
-		strlcpy(host, "localhost", sizeof(host));
-	return host;
-}
 
 /* Has the job's worker, a process of this host, ended? */
 static int
@@ -185,7 +176,7 @@ worker_gone(const struct job *j)
 	char buf[32];
 
 	if (w == NULL || (at = strchr(w, '@')) == NULL ||
-	    (size_t)(at - w) >= sizeof(buf) || strcmp(at + 1, hostname()) != 0)
+	    (size_t)(at - w) >= sizeof(buf) || strcmp(at + 1, spool_host()) != 0)
 		return 0;
 	memcpy(buf, w, at - w);
 	buf[at - w] = '\0';
@@ -469,11 +460,11 @@ cmd_take(int argc, char **argv)
 		/* the stamp below syncs cur/; new/ or cur/, both are safe */
 		j.state = Q_CUR;
 		snprintf(owner, sizeof(owner), "%d@%s", (int)getppid(),
-		    hostname());
+		    spool_host());
 		job_set(&j, "owner", owner);
 		if (worker > 0) {
 			snprintf(owner, sizeof(owner), "%ld@%s", worker,
-			    hostname());
+			    spool_host());
 			job_set(&j, "worker", owner);
 		}
 		set_num(&j, "lease", (long long)now + lease);

@@ -134,26 +134,6 @@ peer_failed(struct peer *p, struct cand *c, size_t n, const struct mwerr *e)
 				left(&c[i], "%s did not answer", p->w->name);
 }
 
-/* Wait until ms have passed since t. */
-static void
-wait_since(const struct timespec *t, long ms)
-{
-	struct timespec now, d;
-	long long left;
-
-	if (t->tv_sec == 0)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	left = ms - ((now.tv_sec - t->tv_sec) * 1000LL +
-	    (now.tv_nsec - t->tv_nsec) / 1000000);
-	if (left <= 0)
-		return;
-	d.tv_sec = left / 1000;
-	d.tv_nsec = left % 1000 * 1000000;
-	while (nanosleep(&d, &d) == -1 && errno == EINTR)
-		;
-}
-
 /*
  * Revision r of the source onto the k-th wiki of c's set: made there, or
  * the next revision there, based on the one saved before.  0, or -1 when
@@ -247,14 +227,10 @@ static const char *
 me(void)
 {
 	static char who[300];
-	char host[256];
 
-	if (*who != '\0')
-		return who;
-	if (gethostname(host, sizeof(host)) == -1)
-		strlcpy(host, "localhost", sizeof(host));
-	host[sizeof(host) - 1] = '\0';
-	snprintf(who, sizeof(who), "%d@%s", (int)getpid(), host);
+	if (*who == '\0')
+		snprintf(who, sizeof(who), "%d@%s", (int)getpid(),
+		    spool_host());
 	return who;
 }
 
@@ -636,7 +612,7 @@ sync_initial(struct spool *sp, struct store *st, const struct wiki *w,
 				if (c[i].pe[k] == NULL || c[i].pe[k]->dead ||
 				    !c[i].live)
 					continue;
-				wait_since(&c[i].at[k], 1050);
+				sync_wait_since(&c[i].at[k], SYNC_LATER_MS);
 				save(&c[i], k, w, &c[i].top, c, n);
 			}
 		for (i = 0; i < n; i++)

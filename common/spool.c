@@ -204,6 +204,20 @@ spool_page_unlock(struct spool *sp, const char *title)
 	page_lock(sp, title, F_UNLCK);
 }
 
+/*
+ * This host's name, as a taken job's owner and worker name it (PID@HOST):
+ * one spelling for every taker, and for the check that a worker is gone.
+ */
+const char *
+spool_host(void)
+{
+	static char host[256];
+
+	if (*host == '\0' && gethostname(host, sizeof(host) - 1) == -1)
+		strlcpy(host, "localhost", sizeof(host));
+	return host;
+}
+
 int
 job_id_valid(const char *id)
 {

@@ -344,18 +344,27 @@ in(const struct side *s)
 static void
 later_second(const struct side *s)
 {
-	struct timespec now, d;
-	long long ms;
-
 	if (s->top.missing || strcmp(s->top.now, s->top.rev.timestamp) > 0)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = 1050 - ((now.tv_sec - s->known.tv_sec) * 1000LL +
-	    (now.tv_nsec - s->known.tv_nsec) / 1000000);
-	if (ms <= 0)
+	sync_wait_since(&s->known, SYNC_LATER_MS);
+}
+
+/* Sleep until ms have passed since t (CLOCK_MONOTONIC; 0: never set). */
+void
+sync_wait_since(const struct timespec *t, long ms)
+{
+	struct timespec now, d;
+	long long left;
+
+	if (t->tv_sec == 0 && t->tv_nsec == 0)
 		return;
-	d.tv_sec = ms / 1000;
-	d.tv_nsec = ms % 1000 * 1000000;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left = ms - ((now.tv_sec - t->tv_sec) * 1000LL +
+	    (now.tv_nsec - t->tv_nsec) / 1000000);
+	if (left <= 0)
+		return;
+	d.tv_sec = left / 1000;
+	d.tv_nsec = left % 1000 * 1000000;
 	while (nanosleep(&d, &d) == -1 && errno == EINTR)
 		;
 }

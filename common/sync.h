@@ -13,6 +13,8 @@
 #ifndef SYNC_H
 #define SYNC_H
 
+#include <time.h>
+
 #include "wikisync.h"
 #include "mw.h"
 
@@ -82,6 +84,11 @@ int	 sync_page(struct spool *, struct store *, const struct job *,
 /* ws-verify: the job's agreement checked, the bases moved; an exit code. */
 int	 sync_verify(struct store *, const struct job *, const struct wiki *);
 void	 sync_verify_prefetch(const struct job *, size_t);
+
+/* A sync edit that replaces a revision waits this long after it was
+   seen, for the wiki's next second (sync.c, later_second). */
+#define SYNC_LATER_MS	1050
+void	 sync_wait_since(const struct timespec *, long);
 
 /* A replayed revision's edit summary: "from alpha r12 by Editor: ..." */
 void	 sync_summary(char *, size_t, const struct wiki *,

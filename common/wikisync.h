@@ -203,6 +203,7 @@ int	 spool_lock(struct spool *);
 void	 spool_unlock(struct spool *);
 uint32_t job_tag(const char *, const char *);
 int	 job_id_may_be(const char *, uint32_t);
+const char *spool_host(void);
 int	 spool_page_lock(struct spool *, const char *);
 void	 spool_page_unlock(struct spool *, const char *);
 int	 spool_ids(struct spool *, enum jobstate, char ***, size_t *);
