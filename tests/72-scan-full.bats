@@ -234,7 +234,9 @@ apicalls() { cat "$BED"/*/php.log | grep -c ']: \(GET\|POST\) /api.php' || true;
 	[[ "$output" == *"running 0"* ]]
 	[[ "$output" == *"due "[1-9]* ]]
 	peerd_start
-	wait_for 30 idle
+	t0=$SECONDS
+	wait_for 60 idle
+	echo "# drained in $((SECONDS - t0)) s" >&3
 	[ "$(ws-queue ls -a | wc -l)" -eq 0 ]
 	for i in $(seq 1 60); do
 		for w in beta gamma; do
