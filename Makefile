@@ -15,7 +15,8 @@ CC	= cc
 CFLAGS	= -std=c11 -O2 -g -Wall -Wextra -Werror
 PKGS	= libmd libbsd-overlay libcurl jansson
 PKG_CFLAGS != pkg-config --cflags $(PKGS) 2>/dev/null || echo -DMISSING_DEPS_RUN_MAKE_DEPS
-# libcurl is loaded when a wiki is first opened (common/libcurl.h), not linked
+# libcurl is loaded when a wiki is first opened (common/libcurl.h), not linked;
+# -pthread on every compile and link: a job replays onto its peers at once
 PKG_LIBS != pkg-config --libs libmd libbsd-overlay jansson 2>/dev/null
 CPPFLAGS = -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -Icommon
 
@@ -43,11 +44,11 @@ HDR	= $(wildcard common/*.h)
 all: $(BUILD)/wikisync $(APPLETS:%=$(BUILD)/ws-%)
 
 $(BUILD)/wikisync: $(OBJ)
-	$(CC) $(LDFLAGS) -o $@ $(OBJ) $(PKG_LIBS) -ldl
+	$(CC) -pthread $(LDFLAGS) -o $@ $(OBJ) $(PKG_LIBS) -ldl
 
 $(BUILD)/%.o: %.c $(HDR) Makefile
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) -pthread $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/ws-%: $(BUILD)/wikisync
 	ln -sf wikisync $@

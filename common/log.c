@@ -67,9 +67,12 @@ ws_vlog(int prio, const char *fmt, va_list ap)
 	if (prio >= LOG_NOTICE && prio != LOG_DEBUG && wsopt.quiet)
 		return;
 	fflush(stdout);
+	/* one line, whole, whichever thread of a job's replay writes it */
+	flockfile(stderr);
 	fprintf(stderr, "%s: ", getprogname());
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 void

@@ -35,6 +35,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +121,7 @@ struct page {
 			   job goes on under its new title, pg->to */
 #define VANISHED (-5)	/* the source's revisions went as they were
 			   replayed (deleted, moved): read again */
+#define SRC_OUT	(-6)	/* replay: the source did not answer */
 #define MOVES_MAX	3	/* moves one job follows, at most */
 
 /* --- small things ---------------------------------------------------- */
@@ -667,32 +669,35 @@ sync_summary(char *buf, size_t len, const struct wiki *src,
 
 /*
  * How many revisions a read for replay asks for: about BATCH_BYTES of
- * text, judged by src's current revision (texts mostly grow), so memory
- * stays bounded whatever the history; 1 to BATCH.
+ * text, shared by the replays reading at once, judged by src's current
+ * revision (texts mostly grow), so memory stays bounded whatever the
+ * history; 1 to BATCH.
  */
 static size_t
-batch_of(const struct side *src)
+batch_of(const struct side *src, size_t share)
 {
 	long size = src->top.rev.size;
 	size_t n;
 
 	if (size <= 0)
 		return BATCH;
-	n = BATCH_BYTES / (size_t)size;
+	n = BATCH_BYTES / share / (size_t)size;
 	return n < 1 ? 1 : n > BATCH ? BATCH : n;
 }
 
 /*
  * src's revisions after s->after onto s, in order, a batch at a time; a
  * wiki lacking the page whose replay would start at src's top gets just
- * that.  Each saved one becomes s's base.
+ * that.  Each saved one becomes s's base.  src is read through from, and
+ * nothing but s is written, so the replays onto the peers can run at once
+ * (replay_all, share of them); SRC_OUT when src did not answer (its error
+ * in srcerr).
  */
 static int
-replay(struct page *pg, struct side *src, struct side *s,
-    enum history history)
+replay(struct page *pg, struct side *src, struct mw *from, struct side *s,
+    enum history history, size_t share, struct mwerr *srcerr)
 {
 	struct mwrevs rv;
-	struct mwerr e;
 	struct mwrev *r;
 	char sum[512], got[SHA1_HEX + 1];
 	long after = s->after, upto = src->top.rev.revid;
@@ -705,13 +710,13 @@ replay(struct page *pg, struct side *src, struct side *s,
 			/* only the top: the text is what matters */
 			rv.v = xcalloc(1, sizeof(*rv.v));
 			rv.n = 1;
-			if (mw_rev(src->mw, upto, rv.v, NULL, &e) == -1) {
+			if (mw_rev(from, upto, rv.v, NULL, srcerr) == -1) {
 				mw_revs_free(&rv);
-				return leave_out(pg, src, &e);
+				return SRC_OUT;
 			}
-		} else if (mw_revs(src->mw, pg->title, after, upto,
-		    batch_of(src), &rv, &e) == -1)
-			return leave_out(pg, src, &e);
+		} else if (mw_revs(from, pg->title, after, upto,
+		    batch_of(src, share), &rv, srcerr) == -1)
+			return SRC_OUT;
 		if (rv.n == 0) {
 			mw_revs_free(&rv);
 			if (after < upto) {
@@ -753,6 +758,110 @@ replay(struct page *pg, struct side *src, struct side *s,
 			break;
 	}
 	return 0;
+}
+
+/*
+ * The replays of one round, run by up to REPLAYERS threads at once (the
+ * caller's among them), each taking the next peer when it is done.
+ */
+#define REPLAYERS	4
+
+struct replays {
+	struct page	*pg;
+	struct side	*src;
+	struct side	**v;	/* the peers */
+	size_t		 n;
+	size_t		 next;	/* the next peer to take, under mu */
+	pthread_mutex_t	 mu;
+	enum history	 history;
+	size_t		 share;	/* replays holding a batch at once */
+	int		 rc[SYNC_WIKIS];
+	struct mwerr	 e[SYNC_WIKIS];	/* src's error, rc[i] SRC_OUT */
+};
+
+struct replayer {
+	struct replays	*r;
+	struct mw	*from;	/* src, through a handle of its own */
+	pthread_t	 tid;
+};
+
+static void *
+replayer_run(void *arg)
+{
+	struct replayer *t = arg;
+	struct replays *r = t->r;
+	size_t i;
+
+	for (;;) {
+		pthread_mutex_lock(&r->mu);
+		i = r->next < r->n ? r->next++ : r->n;
+		pthread_mutex_unlock(&r->mu);
+		if (i == r->n)
+			return NULL;
+		r->rc[i] = replay(r->pg, r->src, t->from, r->v[i], r->history,
+		    r->share, &r->e[i]);
+	}
+}
+
+/*
+ * src replayed onto the n peers v at once: each wiki's replay is its own
+ * order of edits, and none waits on another's, so a job with two peers
+ * takes about as long as its slower replay rather than their sum (the
+ * wait for each wiki's next second before its last edit, most of all).
+ * This thread replays too, reading src through src->mw; each other one
+ * reads it through a handle of its own (without one, it is not started).
+ * Each holds a batch of text at a time, so batches are made smaller by
+ * their number: memory stays what one replay took.  The first failure
+ * in v's order is returned, as replays one after the other would (but -1
+ * before VANISHED before any other: what the caller must undo); the
+ * others have gone on, which a replay onto each alone may do as well.
+ */
+static int
+replay_all(struct page *pg, struct side *src, struct side **v, size_t n,
+    enum history history)
+{
+	struct replays r;
+	struct replayer t[REPLAYERS];
+	struct mwerr e;
+	size_t i, nt = 1;
+	int rc = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.pg = pg;
+	r.src = src;
+	r.v = v;
+	r.n = n;
+	r.history = history;
+	pthread_mutex_init(&r.mu, NULL);
+	r.share = n < REPLAYERS ? n : REPLAYERS;
+	t[0].r = &r;
+	t[0].from = src->mw;
+	for (i = 1; i < r.share; i++) {
+		t[nt].r = &r;
+		if ((t[nt].from = mw_open(src->w, &e)) == NULL)
+			continue;
+		if (pthread_create(&t[nt].tid, NULL, replayer_run, &t[nt])) {
+			mw_close(t[nt].from);
+			continue;
+		}
+		nt++;
+	}
+	replayer_run(&t[0]);
+	for (i = 1; i < nt; i++) {
+		pthread_join(t[i].tid, NULL);
+		mw_close(t[i].from);
+	}
+	pthread_mutex_destroy(&r.mu);
+	for (i = 0; i < n; i++) {
+		if (r.rc[i] == SRC_OUT && !src->out)
+			leave_out(pg, src, &r.e[i]);
+		if (r.rc[i] == SRC_OUT)
+			r.rc[i] = MOVED;
+		if (rc == 0 || r.rc[i] == -1 || (r.rc[i] == VANISHED &&
+		    rc != -1))
+			rc = r.rc[i] ? r.rc[i] : rc;
+	}
+	return rc;
 }
 
 /* --- merge ----------------------------------------------------------- */
@@ -2027,10 +2136,10 @@ all_same(const struct page *pg)
 static int
 round_once(struct page *pg)
 {
-	struct side *src = NULL, *s;
+	struct side *src = NULL, *s, *v[SYNC_WIKIS];
 	struct base was, wasmeet = pg->meet;
 	int hadmeet = pg->hasmeet;
-	size_t i, k;
+	size_t i, k, nv = 0;
 	int r, pass;
 
 	for (pass = 0; pass < 2 && src == NULL; pass++)
@@ -2055,19 +2164,19 @@ round_once(struct page *pg)
 		if (s == src || !in(s) || (!s->top.missing &&
 		    strcmp(s->top.rev.sha1, src->top.rev.sha1) == 0))
 			continue;
-		if ((r = replay(pg, src, s, pg->set.first->history)) == 0)
-			continue;
-		/* src's text is no result while it went: its agreed base
-		   back, so the next reading sees the deletion or move */
-		if (r == VANISHED) {
-			src->base = was;
-			pg->meet = wasmeet;
-			pg->hasmeet = hadmeet;
-			r = MOVED;
-		}
-		return r;
+		v[nv++] = s;
 	}
-	return 0;
+	if ((r = replay_all(pg, src, v, nv, pg->set.first->history)) == 0)
+		return 0;
+	/* src's text is no result while it went: its agreed base back, so
+	   the next reading sees the deletion or move */
+	if (r == VANISHED) {
+		src->base = was;
+		pg->meet = wasmeet;
+		pg->hasmeet = hadmeet;
+		r = MOVED;
+	}
+	return r;
 }
 
 /*

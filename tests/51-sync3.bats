@@ -134,3 +134,39 @@ kill_worker() {
 	has_text beta "Killed Worker" "Two. [[Category:Synced]]"
 	wait_for 10 idle
 }
+
+# stamps WIKI TITLE: "timestamp<TAB>user" per revision, oldest first
+stamps() {
+	ws-testbed api "$BED" "$1" action=query prop=revisions titles="$2" \
+	    rvlimit=max rvdir=newer rvprop='timestamp|user' |
+	python3 -c '
+import json, sys
+p = json.load(sys.stdin)["query"]["pages"][0]
+for r in p.get("revisions", []):
+    print("%s\t%s" % (r["timestamp"], r["user"]))'
+}
+
+@test "a job replays onto beta and gamma at once: each peer's first copy is older than the other's last" {
+	peerd_stop
+	watch alpha "Both Peers"
+	for i in $(seq 6); do
+		edit alpha "Both Peers" "Step $i. [[Category:Synced]]" "step $i" >/dev/null
+	done
+	wait_for 5 due_is 1
+	peerd_start
+	wait_for 10 has_text gamma "Both Peers" "Step 6. [[Category:Synced]]"
+	wait_for 10 has_text beta "Both Peers" "Step 6. [[Category:Synced]]"
+	wait_for 10 idle
+	declare -A first last
+	for w in beta gamma; do
+		run stamps "$w" "Both Peers"
+		[ "${#lines[@]}" -eq 6 ]
+		first[$w]=${lines[0]%%	*}
+		last[$w]=${lines[5]%%	*}
+	done
+	# one after the other, the second peer's first copy would come after
+	# the first's last (which waits for the wiki's next second)
+	echo "beta ${first[beta]} to ${last[beta]}, gamma ${first[gamma]} to ${last[gamma]}"
+	[[ "${first[gamma]}" < "${last[beta]}" ]]
+	[[ "${first[beta]}" < "${last[gamma]}" ]]
+}
