@@ -97,17 +97,29 @@ struct mw {
 
 static int sessdir = -1;
 static struct mw *open_handles;
+static _Atomic int threaded;	/* handles in use on other threads */
 
 /*
  * Every handle still open when the process exits is closed here, once:
  * an applet that dies on an error path keeps its session like one that
- * returns, and leaves nothing for a leak checker to call lost.
+ * returns, and leaves nothing for a leak checker to call lost.  Not while
+ * other threads use handles (mw_threaded): one that dies, out of memory,
+ * must not free a handle from under another; the jar stays as it was.
  */
 static void
 mw_close_all(void)
 {
+	if (threaded)
+		return;
 	while (open_handles != NULL)
 		mw_close(open_handles);
+}
+
+/* Handles are (1) or are no longer (0) in use on more than one thread. */
+void
+mw_threaded(int on)
+{
+	threaded = on;
 }
 
 static int

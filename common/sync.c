@@ -811,10 +811,11 @@ replayer_run(void *arg)
  * This thread replays too, reading src through src->mw; each other one
  * reads it through a handle of its own (without one, it is not started).
  * Each holds a batch of text at a time, so batches are made smaller by
- * their number: memory stays what one replay took.  The first failure
- * in v's order is returned, as replays one after the other would (but -1
- * before VANISHED before any other: what the caller must undo); the
- * others have gone on, which a replay onto each alone may do as well.
+ * their number, and a page whose text would not fit that many times in
+ * one batch's bytes has fewer: memory stays about what one replay took.
+ * The first failure in v's order is returned, as replays one after the
+ * other would, but VANISHED before any other (what the caller undoes);
+ * the others have gone on, which a replay onto each alone may do too.
  */
 static int
 replay_all(struct page *pg, struct side *src, struct side **v, size_t n,
@@ -833,13 +834,23 @@ replay_all(struct page *pg, struct side *src, struct side **v, size_t n,
 	r.n = n;
 	r.history = history;
 	pthread_mutex_init(&r.mu, NULL);
+	/* as many as hold a text each within BATCH_BYTES, at least one */
 	r.share = n < REPLAYERS ? n : REPLAYERS;
+	if (src->top.rev.size > 0 && (size_t)src->top.rev.size * r.share >
+	    BATCH_BYTES)
+		r.share = BATCH_BYTES / (size_t)src->top.rev.size;
+	if (r.share < 1)
+		r.share = 1;
 	t[0].r = &r;
 	t[0].from = src->mw;
 	for (i = 1; i < r.share; i++) {
 		t[nt].r = &r;
-		if ((t[nt].from = mw_open(src->w, &e)) == NULL)
+		if ((t[nt].from = mw_open(src->w, &e)) == NULL) {
+			ws_log(LOG_NOTICE, "%s: %s: replays one fewer at once: "
+			    "%s", src->w->name, pg->title, e.msg);
 			continue;
+		}
+		mw_threaded(1);
 		if (pthread_create(&t[nt].tid, NULL, replayer_run, &t[nt])) {
 			mw_close(t[nt].from);
 			continue;
@@ -847,18 +858,18 @@ replay_all(struct page *pg, struct side *src, struct side **v, size_t n,
 		nt++;
 	}
 	replayer_run(&t[0]);
-	for (i = 1; i < nt; i++) {
+	for (i = 1; i < nt; i++)
 		pthread_join(t[i].tid, NULL);
+	mw_threaded(0);
+	for (i = 1; i < nt; i++)
 		mw_close(t[i].from);
-	}
 	pthread_mutex_destroy(&r.mu);
 	for (i = 0; i < n; i++) {
 		if (r.rc[i] == SRC_OUT && !src->out)
 			leave_out(pg, src, &r.e[i]);
 		if (r.rc[i] == SRC_OUT)
 			r.rc[i] = MOVED;
-		if (rc == 0 || r.rc[i] == -1 || (r.rc[i] == VANISHED &&
-		    rc != -1))
+		if (rc == 0 || r.rc[i] == VANISHED)
 			rc = r.rc[i] ? r.rc[i] : rc;
 	}
 	return rc;
