@@ -135,17 +135,6 @@ kill_worker() {
 	wait_for 10 idle
 }
 
-# stamps WIKI TITLE: "timestamp<TAB>user" per revision, oldest first
-stamps() {
-	ws-testbed api "$BED" "$1" action=query prop=revisions titles="$2" \
-	    rvlimit=max rvdir=newer rvprop='timestamp|user' |
-	python3 -c '
-import json, sys
-p = json.load(sys.stdin)["query"]["pages"][0]
-for r in p.get("revisions", []):
-    print("%s\t%s" % (r["timestamp"], r["user"]))'
-}
-
 @test "a job replays onto beta and gamma at once: each peer's first copy is older than the other's last" {
 	peerd_stop
 	watch alpha "Both Peers"
@@ -159,7 +148,7 @@ for r in p.get("revisions", []):
 	wait_for 10 idle
 	declare -A first last
 	for w in beta gamma; do
-		run stamps "$w" "Both Peers"
+		run revs "$w" "Both Peers" timestamp user
 		[ "${#lines[@]}" -eq 6 ]
 		first[$w]=${lines[0]%%	*}
 		last[$w]=${lines[5]%%	*}

@@ -58,16 +58,23 @@ idle() {
 	[[ "$s" == *"due 0"*"running 0"* ]]
 }
 
-# history WIKI TITLE: "user<TAB>comment" per revision, oldest first
-history() {
-	ws-testbed api "$BED" "$1" action=query prop=revisions titles="$2" \
-	    rvlimit=max rvdir=newer rvprop='user|comment|sha1' |
+# revs WIKI TITLE FIELD...: the revisions' FIELDs (rvprop names), one line
+# per revision, tab-separated, oldest first
+revs() {
+	local w=$1 t=$2 props
+	shift 2
+	props=$(IFS='|'; echo "$*")
+	ws-testbed api "$BED" "$w" action=query prop=revisions titles="$t" \
+	    rvlimit=max rvdir=newer rvprop="$props" |
 	python3 -c '
 import json, sys
 p = json.load(sys.stdin)["query"]["pages"][0]
 for r in p.get("revisions", []):
-    print("%s\t%s\t%s" % (r["user"], r.get("comment", ""), r["sha1"]))'
+    print("\t".join(str(r.get(f, "")) for f in sys.argv[1:]))' "$@"
 }
+
+# history WIKI TITLE: "user<TAB>comment<TAB>sha1" per revision, oldest first
+history() { revs "$1" "$2" user comment sha1; }
 
 # The file's bed and loop: setup_file() { sync_setup_file N; } and so on.
 sync_setup_file() {
