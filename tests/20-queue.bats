@@ -35,7 +35,8 @@ now() { date +%s; }
 	assert_status 0
 	[ "$output" = "$SPOOL/queue/cur/$id1" ]
 	[ -z "$stderr" ]
-	[ ! -e "$SPOOL/queue/new/$id2" ] && [ ! -e "$SPOOL/queue/new/$id3" ]
+	[ ! -e "$SPOOL/queue/new/$id2" ]
+	[ ! -e "$SPOOL/queue/new/$id3" ]
 	run ws-queue ls -a
 	[ "$(printf '%s\n' "$output" | cut -f2 | sort | paste -sd' ')" = \
 	    "$(printf '%s\n' "$id1" "$other" "$page" "$kind" | sort | paste -sd' ')" ]
@@ -49,7 +50,8 @@ now() { date +%s; }
 	[ "$output" = "$SPOOL/queue/cur/$id1" ]
 	grep -q '^owner=[0-9]*@' "$output"
 	lease=$(ws-queue get "$id1" lease)
-	[ "$lease" -ge $(( $(now) + 890 )) ] && [ "$lease" -le $(( $(now) + 901 )) ]
+	[ "$lease" -ge $(( $(now) + 890 )) ]
+	[ "$lease" -le $(( $(now) + 901 )) ]
 	run ws-queue take
 	[ "$output" = "$SPOOL/queue/cur/$id2" ]
 	run --separate-stderr ws-queue take
@@ -203,7 +205,7 @@ now() { date +%s; }
 
 @test "take -t: path, wiki and title in one line; take -w: the worker's end returns its job at once" {
 	id=$(ws-queue add alpha "Tab Page")
-	sleep 30 &
+	sleep 30 3>&- &
 	worker=$!
 	run --separate-stderr ws-queue take -t -w "$worker"
 	assert_status 0

@@ -94,7 +94,8 @@ same_job() {
 	[ "${lines[2]}" = "msgid=<wiki.6b027ca7b0ab51.79312293@127.0.0.1>" ]
 	[ "${lines[3]}" = oldid=5 ]
 	[[ ${lines[4]} =~ ^received=([0-9]+)$ ]]
-	[ "${BASH_REMATCH[1]}" -ge "$t0" ] && [ "${BASH_REMATCH[1]}" -le "$t1" ]
+	[ "${BASH_REMATCH[1]}" -ge "$t0" ]
+	[ "${BASH_REMATCH[1]}" -le "$t1" ]
 	[ "${lines[5]}" = "title=Größe – Café Zürich 日本語" ]
 	[ "${lines[6]}" = wiki=w1 ]
 	[ "$(ls "$SPOOL/queue/new")" = "$id" ]
@@ -104,7 +105,8 @@ same_job() {
 @test "without -v nothing goes to stdout or stderr" {
 	run --separate-stderr ws-recv <"$FIX/created.eml"
 	assert_status 0
-	[ -z "$output" ] && [ -z "$stderr" ]
+	[ -z "$output" ]
+	[ -z "$stderr" ]
 	[ "$(ls "$SPOOL/queue/new" | wc -l)" -eq 1 ]
 }
 
@@ -278,7 +280,8 @@ https://wiki.example.org/w/index.php?title=Main_Page&action=unwatch'
 	[ -z "$(ls -A "$SPOOL/queue/new")" ]
 	run --separate-stderr ws-recv -q <"$BATS_TEST_TMPDIR/m"
 	assert_status 0
-	[ -z "$output" ] && [ -z "$stderr" ]
+	[ -z "$output" ]
+	[ -z "$stderr" ]
 	[ "$(ls "$SPOOL/bad" | wc -l)" -eq 2 ]
 }
 

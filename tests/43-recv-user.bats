@@ -41,7 +41,7 @@ teardown() { rm -rf "$D"; }
 
 @test "ws-setup-spool: two users, the layout, idempotent; a bad call" {
 	id -nG "$SYNC" | grep -qw "$RECV"
-	! id -nG "$RECV" | grep -qw "$SYNC"
+	run ! grep -qw "$SYNC" <<<"$(id -nG "$RECV")"
 	[ "$(stat -c '%U:%G %a' "$D/spool")" = "$SYNC:$RECV 710" ]
 	[ "$(stat -c '%U:%G %a' "$D/spool/queue/new")" = "$SYNC:$RECV 2770" ]
 	[ "$(stat -c '%U:%G %a' "$D/spool/store")" = "$SYNC:$SYNC 700" ]

@@ -52,14 +52,22 @@ sha1() { printf '%s' "$1" | sha1sum | cut -d' ' -f1; }
 }
 
 @test "after the move an edit on beta under the new title reaches alpha and gamma" {
-	to="New Title" text=$'moving text\nedited after the move\n[[Category:Synced]]'
+	t="Moved Then Edited" to="Moved Then Edited Anew"
+	watch alpha "$t"
+	edit alpha "$t" $'moving text\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_text beta "$t" $'moving text\n[[Category:Synced]]'
+	wait_for 5 idle
+	ws-testbed move "$BED" alpha "$t" "$to" "a clearer name"
+	wait_for 3 has_text beta "$to" $'moving text\n[[Category:Synced]]'
+	wait_for 5 idle
+	text=$'moving text\nedited after the move\n[[Category:Synced]]'
 	edit beta "$to" "$text" "after" >/dev/null
 	wait_for 3 has_text alpha "$to" "$text"
 	wait_for 3 has_text gamma "$to" "$text"
 	wait_for 5 idle
 	# merged from the base under the new title: a replay, not a conflict
-	! conflicted alpha "$to"
-	has_text alpha "Old Title" "#REDIRECT [[$to]]"
+	run ! conflicted alpha "$to"
+	has_text alpha "$t" "#REDIRECT [[$to]]"
 }
 
 @test "moved on alpha without a redirect: moved so on beta and gamma, deleted nowhere" {

@@ -110,7 +110,8 @@ locked() { ! flock -n "$WIKISYNC_SPOOL/scan/.lock" true; }
 	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 	head "$BATS_TEST_TMPDIR"/out? "$BATS_TEST_TMPDIR"/err?
 	echo "took $ms ms"
-	[ "$rc1" -eq 0 ] && [ "$rc2" -eq 0 ]
+	[ "$rc1" -eq 0 ]
+	[ "$rc2" -eq 0 ]
 	[ "$ms" -ge 1500 ]
 	for i in 1 2; do
 		grep -qx "ws-scan: $WIKISYNC_SPOOL/scan/.lock: waiting for another ws-scan" \
