@@ -19,6 +19,7 @@ teardown() {
 	bed_teardown
 	# a test that stopped a wiki or the loop leaves them up for the next
 	for w in $WS_WIKIS; do ws-testbed start "$BED" "$w"; done
+	unposed
 	[ -f "$BED/peerd.pid" ] || peerd_start
 }
 

@@ -113,7 +113,7 @@ h2 beta "*" 80 up"* ]]
 	# a root-namespace service on loopback, which a host must not reach
 	python3 -c 'import socket, sys, time
 s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(5)
-print(s.getsockname()[1], flush=True); time.sleep(120)' >"$BATS_TEST_TMPDIR/port" &
+print(s.getsockname()[1], flush=True); time.sleep(120)' >"$BATS_TEST_TMPDIR/port" 3>&- &
 	listener=$!
 	wait_for 2 test -s "$BATS_TEST_TMPDIR/port"
 	port=$(cat "$BATS_TEST_TMPDIR/port")

@@ -5,7 +5,7 @@
 # writes one ($WIKISYNC_CONF is an empty file: the built-in defaults).
 bats_require_minimum_version 1.5.0
 
-TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WS_BUILD=${WS_BUILD:-$TOP/build}
 PATH="$WS_BUILD:$TOP/scripts:$PATH"
 export PATH WS_BUILD TOP

@@ -14,10 +14,15 @@ the one before it fired, so "after X, before the next Y" is two pairs.  Every re
 PORTFILE.log as "METHOD PATH BODY", and each command fired as "# ran: ".
 
 Invariant: it binds 127.0.0.1 only and never makes up a reply; what the
-program under test sees is what the wiki answered.
+program under test sees is what the wiki answered.  It lives no longer
+than the process that started it (a bats test): when that one ends, the
+proxy and any command it is running are killed, whatever the test's
+outcome, so a failed test leaves nothing behind to hold the suite.
 """
+import ctypes
 import http.client
 import os
+import signal
 import http.server
 import re
 import subprocess
@@ -61,7 +66,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     srv.rules[i] = (rx, None)
                 break
             if fire is not None:
-                subprocess.run(["sh", "-c", fire], stdout=sys.stderr)
+                p = subprocess.Popen(["sh", "-c", fire], stdout=sys.stderr,
+                                     start_new_session=True)
+                RUNNING.add(p.pid)
+                p.wait()
+                RUNNING.discard(p.pid)
                 srv.log.write("# ran: %s\n" % fire)
                 srv.log.flush()
         conn = http.client.HTTPConnection(srv.target.hostname,
@@ -87,9 +96,29 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+# the process groups of the commands running now
+RUNNING = set()
+
+
+def die(sig, frame):
+    for pg in list(RUNNING):
+        try:
+            os.killpg(pg, signal.SIGKILL)
+        except OSError:
+            pass
+    os._exit(1)
+
+
 def main():
     if len(sys.argv) < 3 or len(sys.argv) % 2 == 0:
         sys.exit(__doc__.split("\n\n")[1].strip())
+    # SIGTERM when the parent ends (PR_SET_PDEATHSIG), checked once after
+    # in case it ended before
+    parent = os.getppid()
+    signal.signal(signal.SIGTERM, die)
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:
+        die(None, None)
     portfile, target = sys.argv[1], sys.argv[2]
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.target = urllib.parse.urlsplit(target)

@@ -102,6 +102,9 @@ loop_bed_hooks() {
 	}
 	teardown() {
 		bed_teardown
+		# a test that failed with its proxy in the config: the
+		# next test's loop talks to the wikis themselves
+		unposed
 		[ -f "$BED/peerd.pid" ] || peerd_start
 	}
 }
@@ -176,7 +179,7 @@ interpose() {
 	local w=$1 var port
 	var=WS_$(printf '%s' "$1" | tr '[:lower:]' '[:upper:]')_PORT
 	python3 "$TOP/tests/interpose.py" "$BATS_TEST_TMPDIR/proxy" \
-	    "http://127.0.0.1:${!var}" "${@:2}" 2>"$BATS_TEST_TMPDIR/proxy.err" &
+	    "http://127.0.0.1:${!var}" "${@:2}" 2>"$BATS_TEST_TMPDIR/proxy.err" 3>&- &
 	echo $! >"$BATS_TEST_TMPDIR/proxy.pid"
 	wait_for 5 test -s "$BATS_TEST_TMPDIR/proxy"
 	port=$(cat "$BATS_TEST_TMPDIR/proxy")
@@ -187,7 +190,8 @@ interpose() {
 
 # unposed: the config back to the wikis themselves, the proxy gone
 unposed() {
-	[ ! -f "$BATS_TEST_TMPDIR/proxy.pid" ] || kill "$(cat "$BATS_TEST_TMPDIR/proxy.pid")"
+	[ ! -f "$BATS_TEST_TMPDIR/proxy.pid" ] || kill "$(cat "$BATS_TEST_TMPDIR/proxy.pid")" 2>/dev/null || :
+	rm -f "$BATS_TEST_TMPDIR/proxy.pid"
 	bed_setup
 }
 
