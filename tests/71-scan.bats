@@ -11,11 +11,6 @@ load sync
 
 setup_file() {
 	sync_setup_file 2
-	# the editor makes more than 90 edits a minute here
-	for w in alpha beta; do
-		echo "\$wgRateLimits['edit'] = [ 'user' => [ 100000, 60 ], 'newbie' => [ 100000, 60 ] ];" \
-		    >>"$BED/$w/LocalSettings.php"
-	done
 	# ws-peerd's own first scan is over before a test edits anything
 	wait_for 20 test -s "$WIKISYNC_SPOOL/scan/alpha" -a -s "$WIKISYNC_SPOOL/scan/beta"
 }
