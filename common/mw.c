@@ -2480,18 +2480,39 @@ mw_download(struct mw *m, const struct mwfile *f, int fd, char sha1[41],
 }
 
 /*
+ * MediaWiki keeps a replaced file version as archive/TIMESTAMP!NAME, to
+ * the second: a second replacement of one file within one second (an
+ * editor's upload, then the sync's) finds that name taken and fails
+ * ("backend-fail-alreadyexists: The file .../archive/...!NAME already
+ * exists"), with nothing saved.  In the next second it goes through.
+ */
+static int
+same_second(const struct mwerr *e)
+{
+	/* the code depends on the error format asked for */
+	return (strcmp(e->api, "backend-fail-alreadyexists") == 0 ||
+	    strcmp(e->api, "uploadstash-exception") == 0) &&
+	    strstr(e->msg, "/archive/") != NULL &&
+	    strstr(e->msg, "already exists") != NULL;
+}
+
+/*
  * Upload size bytes from fd as the file name (without "File:"), over
  * whatever version is there; text is the description page's for a new
- * file.  A version the wiki already has is uploaded.
+ * file.  A version the wiki already has is uploaded.  Made again in the
+ * wiki's next second when another version was uploaded in this one
+ * (same_second), a few times at most.
  */
 int
 mw_upload(struct mw *m, const char *name, int fd, off_t size,
     const char *text, const char *comment, struct mwerr *e)
 {
 	struct req r = { 0 };
+	struct timespec d = { 1, 50 * 1000000 };
 	json_t *root;
 	const char *res;
 	char *fname;
+	int tries = 0;
 
 	if ((fname = strchr(name, ':')) != NULL)
 		name = fname + 1;
@@ -2500,10 +2521,20 @@ mw_upload(struct mw *m, const char *name, int fd, off_t size,
 	req_set(&r, "comment", comment);
 	req_set(&r, "text", text);
 	req_set(&r, "ignorewarnings", "1");
-	r.upfd = fd;
-	r.upsize = size;
 	r.upname = name;
-	root = call(m, &r, C_CSRF, e);
+	r.upsize = size;
+	for (;;) {
+		r.upfd = fd;	/* read with pread from 0, each try */
+		root = call(m, &r, C_CSRF, e);
+		if (root != NULL || !same_second(e) || ++tries == 3)
+			break;
+		ws_log(LOG_INFO, "%s: File:%s: another version in this "
+		    "second: uploaded in the next", m->w->name, name);
+		while (nanosleep(&d, &d) == -1 && errno == EINTR)
+			;
+		d.tv_sec = 1;
+		d.tv_nsec = 50 * 1000000;
+	}
 	req_free(&r);
 	if (root == NULL) {
 		if (strcmp(e->api, "fileexists-no-change") == 0)

@@ -76,6 +76,34 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)' "$@
 	has_file beta "File:Map One.png" "$sum"
 }
 
+@test "the sync's upload onto beta in the second an editor uploaded there waits for the next second, and goes through" {
+	png "$BATS_TEST_TMPDIR/s1.png" 11
+	png "$BATS_TEST_TMPDIR/s2.png" 12
+	png "$BATS_TEST_TMPDIR/s3.png" 13
+	ws-testbed upload "$BED" alpha "$BATS_TEST_TMPDIR/s1.png" "Same Second.png"
+	watch alpha "Same Second Page"
+	edit alpha "Same Second Page" $'[[File:Same Second.png]]\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_file beta "File:Same Second.png" "$(sha1_of "$BATS_TEST_TMPDIR/s1.png")"
+	wait_for 5 idle
+	peerd_stop
+	ws-testbed upload "$BED" alpha "$BATS_TEST_TMPDIR/s2.png" "Same Second.png"
+	wait_for 3 has_job alpha "File:Same Second.png"
+	job=$(jobof alpha "File:Same Second.png")
+	# beta's editor uploads a version early in a second, just before the
+	# sync's upload there: MediaWiki would archive both under that second
+	interpose beta '(?s)^POST .*name="action"\s+upload\s' \
+	    "sleep \$(python3 -c 'import time; print(1.02 - time.time() % 1)') &&
+	     ws-testbed upload '$BED' beta '$BATS_TEST_TMPDIR/s3.png' 'Same Second.png'"
+	push_interposed "$job" "sleep"
+	assert_status 0
+	echo "# sync uploads sent to beta: $(grep -cP '^POST .*name="action"\s+upload\s' "$BATS_TEST_TMPDIR/proxy.log")" >&3
+	ws-queue done "$job"
+	has_file beta "File:Same Second.png" "$(sha1_of "$BATS_TEST_TMPDIR/s2.png")"
+	has_file gamma "File:Same Second.png" "$(sha1_of "$BATS_TEST_TMPDIR/s2.png")"
+	# the editor's version is kept in beta's file history
+	[ "$(versions beta "File:Same Second.png")" -eq 3 ]
+}
+
 @test "an edit of the file's description page on alpha reaches beta and gamma" {
 	text=$'The first map, redrawn.\n[[Category:Maps]]'
 	edit alpha "File:Map One.png" "$text" "described" >/dev/null
