@@ -153,8 +153,9 @@ docs" ]
 	peerd_stop
 	edit alpha "$GPAGE" "{{WikiSync group|name=docs|wikis=alpha, beta|categories=Docs, Manuals}}
 {{WikiSync group|name=notes|wikis=beta, alpha|categories=Notes}}" >/dev/null
-	# the mail is gone: the job it made is dropped
-	wait_for 5 test -n "$(ws-queue ls)"
+	# the mail is gone: the job it made is dropped (its own, not only
+	# whatever job an earlier test left: the mail would come after)
+	wait_for 5 has_job alpha "$GPAGE"
 	for j in $(ws-queue ls | cut -f2); do ws-queue done "$j"; done
 	run --separate-stderr ws-scan
 	assert_status 0
