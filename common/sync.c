@@ -587,11 +587,31 @@ read_text(struct page *pg, struct side *s)
 /* --- replay ---------------------------------------------------------- */
 
 /*
+ * Did src take part in what s's base says s agreed on?  In the agreement
+ * itself or a later one, or the base is a revision of src's that this job
+ * replayed.  When it did not (src was left out of s's newest agreement),
+ * s's text in src's history is a coincidence, not where s stands: a text
+ * s and others agreed on by reverting to an older one.
+ */
+static int
+base_shared(const struct side *src, const struct side *s)
+{
+	if (*s->base.sha1 == '\0' || s->base.rank <= src->base.rank)
+		return 1;
+	return s->base.from == src;
+}
+
+/*
  * Can src be the source?  Every other wiki must lack the page or hold a
- * text of src's history (its SHA-1 found there, newest first); src's
- * revisions after that one are what it lacks.  A wiki lacking the page
- * gets src's history from src's base on (all of it when src has none).
- * 1 yes, 0 no, MOVED when src did not answer.
+ * text of src's history (its SHA-1 found there, newest first) no older
+ * than the newest revision holding its base; src's revisions after that
+ * one are what it lacks.  "Whatever that text has and the replayed one
+ * lacks was removed by an edit on the source" holds only then: a text
+ * found before its base was made again on that wiki (a revert) after src
+ * moved past it, and its lines would be lost; so would a text of a wiki
+ * whose base src never shared (base_shared).  Those are merged.  A wiki
+ * lacking the page gets src's history from src's base on (all of it when
+ * src has none).  1 yes, 0 no, MOVED when src did not answer.
  */
 static int
 source_for(struct page *pg, struct side *src)
@@ -601,7 +621,7 @@ source_for(struct page *pg, struct side *src)
 	struct side *s;
 	size_t i, k, seen = 0, want = 0, found = 0;
 	long before = 0, from = 0;
-	int lacking = 0;
+	int lacking = 0, bseen[SYNC_WIKIS] = { 0 };
 
 	for (i = 0; i < pg->n; i++) {
 		s = &pg->s[i];
@@ -612,6 +632,8 @@ source_for(struct page *pg, struct side *src)
 			lacking = 1;
 		else if (strcmp(s->top.rev.sha1, src->top.rev.sha1) == 0)
 			s->after = src->top.rev.revid;
+		else if (!base_shared(src, s))
+			return 0;
 		else
 			want++;
 	}
@@ -629,11 +651,19 @@ source_for(struct page *pg, struct side *src)
 			for (i = 0; i < pg->n; i++) {
 				s = &pg->s[i];
 				if (s == src || !in(s) || s->after != -1 ||
-				    s->top.missing || strcmp(s->top.rev.sha1,
-				    h.v[k].sha1) != 0)
+				    s->top.missing)
 					continue;
-				s->after = h.v[k].revid;
-				found++;
+				if (strcmp(s->top.rev.sha1, h.v[k].sha1) == 0) {
+					/* older than its base: made again */
+					if (bseen[i]) {
+						mw_revs_free(&h);
+						return 0;
+					}
+					s->after = h.v[k].revid;
+					found++;
+				} else if (*s->base.sha1 && strcmp(s->base.sha1,
+				    h.v[k].sha1) == 0)
+					bseen[i] = 1;
 			}
 		}
 		seen += h.n;

@@ -1,0 +1,66 @@
+#!/usr/bin/env bats
+# Schedules that once lost saved lines (wikisync(7), THE PROTOCOL), each
+# made exactly on three real wikis: the edits land between the jobs'
+# readings as they did when the loss was found; the test holds the
+# invariant that every line an editor saved is on every wiki, and that the
+# wikis agree with nothing held.
+
+load helper
+load bed
+load sync
+
+loop_bed_hooks
+
+# push_verify_out WIKI JOB: ws-push syncs the others, and ws-verify keeps
+# the job for WIKI, which did not answer
+push_verify_out() {
+	run ws-push "$2"
+	assert_status 0
+	run ws-verify "$2"
+	assert_status 75
+	[[ "$output" == *"$1"* ]]
+}
+
+@test "a revert on beta while alpha's editor adds a line: the reverted lines and the new one are everywhere" {
+	t="Revert While Edited"
+	synced "$t" $'K\nM\n[[Category:Synced]]'
+	# a vandal on alpha removes K, and that is agreed everywhere
+	peerd_start
+	edit alpha "$t" $'M\n[[Category:Synced]]' "vandal" >/dev/null
+	wait_for 3 has_text beta "$t" $'M\n[[Category:Synced]]'
+	wait_for 3 has_text gamma "$t" $'M\n[[Category:Synced]]'
+	wait_for 5 idle
+	peerd_stop
+	# before any job reads them: beta's patroller reverts to K M, and
+	# alpha's editor adds L to the text they see
+	edit beta "$t" $'K\nM\n[[Category:Synced]]' "revert" >/dev/null
+	edit alpha "$t" $'M\nL\n[[Category:Synced]]' "adds L" >/dev/null
+	wait_for 3 has_job beta "$t"
+	wait_for 3 has_job alpha "$t"
+	drained "$t"
+	everywhere "$t" $'K\nM\nL\n[[Category:Synced]]'
+}
+
+@test "beta and gamma agree on a revert while alpha, cut off, edits: alpha's line and the reverted lines are everywhere" {
+	t="Revert While Cut Off"
+	synced "$t" $'K\nM\n[[Category:Synced]]'
+	peerd_start
+	edit alpha "$t" $'M\n[[Category:Synced]]' "vandal" >/dev/null
+	wait_for 3 has_text beta "$t" $'M\n[[Category:Synced]]'
+	wait_for 3 has_text gamma "$t" $'M\n[[Category:Synced]]'
+	wait_for 5 idle
+	peerd_stop
+	# alpha is cut off while beta's patroller reverts and gamma agrees
+	ws-testbed stop "$BED" alpha
+	edit beta "$t" $'K\nM\n[[Category:Synced]]' "revert" >/dev/null
+	wait_for 3 has_job beta "$t"
+	job=$(jobof beta "$t")
+	# beta and gamma agree without alpha; the job stays for alpha
+	push_verify_out alpha "$job"
+	has_text gamma "$t" $'K\nM\n[[Category:Synced]]'
+	ws-testbed start "$BED" alpha
+	edit alpha "$t" $'M\nL\n[[Category:Synced]]' "adds L" >/dev/null
+	wait_for 3 has_job alpha "$t"
+	drained "$t"
+	everywhere "$t" $'K\nM\nL\n[[Category:Synced]]'
+}
