@@ -2230,8 +2230,11 @@ round_once(struct page *pg)
  * jobs of edits (no event, created or changed) under the title this job
  * reads now: after a move it followed, the old title may be a new page
  * on some wiki, which this job never reads (bench/chaos: 3 wikis,
- * lifecycle, seed 5).  They are folded in (removed) by fold_done, only
- * once this job has made every wiki hold one text under that title.
+ * lifecycle, seed 5).  Nor a job whose wiki is in a group with wikis
+ * outside this job's set (syncset_within): with overlapping groups its
+ * page may sync more wikis than this one does.  They are folded in
+ * (removed) by fold_done, only once this job has made every wiki hold one
+ * text under that title.
  */
 #define FOLD_WINDOW	200
 
@@ -2316,7 +2319,8 @@ fold_find(struct page *pg, const struct job *self, const char *raw,
 			if (!pg->s[k].out && strcmp(pg->s[k].w->name, w) == 0 &&
 			    (strcmp(t, pg->title) == 0 || strcmp(t, raw) == 0) &&
 			    edit_event(&o) && (k != pg->origin ||
-			    job_made(o.id) < seen_at)) {
+			    job_made(o.id) < seen_at) &&
+			    syncset_within(ws_conf(), w, &pg->set)) {
 				if (folding(pg->sp, &o, self->id) == -1)
 					break;
 				pg->fold = xreallocarray(pg->fold,

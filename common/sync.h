@@ -75,6 +75,8 @@ int	 group_syncs(const struct group *, const char *, const char *,
 size_t	 syncset_of(const struct conf *, const char *, const char *,
 	    char *const *, size_t, struct syncset *);
 int	 group_ours(const struct conf *, const struct group *);
+int	 syncset_within(const struct conf *, const char *,
+	    const struct syncset *);
 void	 syncset_recipient(const char *);
 
 /* ws-push: one job's page made the same everywhere; an exit code. */

@@ -105,3 +105,31 @@ syncset_of(const struct conf *c, const char *wiki, const char *title,
 	return set->n;
 }
 
+/*
+ * Could a job of wiki's sync no wiki outside set, whatever the page's
+ * title and categories there?  Every group of ours listing wiki has its
+ * wikis in set.  A job folded into another is removed, so one that might
+ * reach a wiki the other does not (overlapping groups: the page's set on
+ * wiki is wider) must run on its own.
+ */
+int
+syncset_within(const struct conf *c, const char *wiki,
+    const struct syncset *set)
+{
+	const struct group *g;
+	size_t i, j, k;
+
+	for (i = 0; i < c->ngroups; i++) {
+		g = &c->groups[i];
+		if (!listed(g->wikis, g->nwikis, wiki) || !group_ours(c, g))
+			continue;
+		for (j = 0; j < g->nwikis; j++) {
+			for (k = 0; k < set->n; k++)
+				if (strcmp(set->wikis[k]->name, g->wikis[j]) == 0)
+					break;
+			if (k == set->n)
+				return 0;
+		}
+	}
+	return 1;
+}

@@ -64,3 +64,38 @@ push_verify_out() {
 	drained "$t"
 	everywhere "$t" $'K\nM\nL\n[[Category:Synced]]'
 }
+
+@test "overlapping groups: alpha's job does not fold in beta's, whose page gamma also syncs" {
+	t="Overlapping Groups"
+	text=$'one\n[[Category:Docs]]\n[[Category:Shared]]'
+	peerd_stop
+	# docs: alpha and beta; shared: beta and gamma; the page is in both
+	sed '/^\[group /,$d' "$WIKISYNC_CONF" >"$BATS_TEST_TMPDIR/overlap.conf"
+	printf '[group docs]\nwikis = alpha, beta\ncategories = Docs\n\n[group shared]\nwikis = beta, gamma\ncategories = Shared\n' \
+	    >>"$BATS_TEST_TMPDIR/overlap.conf"
+	export WIKISYNC_CONF=$BATS_TEST_TMPDIR/overlap.conf
+	watch beta "$t"
+	edit beta "$t" "$text" >/dev/null
+	wait_for 3 has_job beta "$t"
+	job=$(jobof beta "$t")
+	push_verify "$job"
+	ws-queue done "$job"
+	has_text alpha "$t" "$text"
+	has_text gamma "$t" "$text"
+	edit beta "$t" $'one\nfrom beta\n[[Category:Docs]]\n[[Category:Shared]]' >/dev/null
+	wait_for 3 has_job beta "$t"
+	edit alpha "$t" $'from alpha\none\n[[Category:Docs]]\n[[Category:Shared]]' >/dev/null
+	wait_for 3 has_job alpha "$t"
+	# alpha's job syncs alpha and beta only: beta's job must stay
+	job=$(jobof alpha "$t")
+	push_verify "$job"
+	ws-queue done "$job"
+	has_job beta "$t"
+	job=$(jobof beta "$t")
+	push_verify "$job"
+	ws-queue done "$job"
+	want=$'from alpha\none\nfrom beta\n[[Category:Docs]]\n[[Category:Shared]]'
+	for w in alpha beta gamma; do
+		has_text "$w" "$t" "$want"
+	done
+}
