@@ -27,7 +27,10 @@
  * - text is only ever written as a wiki's own revision or as such a
  *   merge, and a conflict keeps every side in the page;
  * - the job's agreement names, for every wiki in it, a revision seen to
- *   hold its sha1; nothing moves a base but sync_verify, and only forward;
+ *   hold its sha1; nothing moves a base to a new text but sync_verify
+ *   (ws-verify, or sync_page first when the last push went unverified),
+ *   and only forward; following a move carries a pointer to the new
+ *   title with its text;
  * - a wiki that does not answer is left out and named in the job, which
  *   stays queued until it too holds the text; the others sync meanwhile;
  * - a job run again (after a crash anywhere) writes nothing a wiki has.
@@ -2768,11 +2771,24 @@ int
 sync_page(struct spool *sp, struct store *st, const struct job *j,
     const struct wiki *w, const char *title, FILE *out)
 {
+	struct agreement a;
 	char at[2][512];
 	int hop, rc;
 
 	/* the address the wiki mailed is this host too */
 	syncset_recipient(job_get(j, "to"));
+	/*
+	 * A job run again whose last push recorded an agreement no verify
+	 * checked (the loop killed between the two, or a wiki that did not
+	 * answer the verify): it is checked first, as ws-verify would, so
+	 * the bases are where that push left the wikis.  Else a page new to
+	 * the store is merged against the empty text, and two edits made
+	 * since on two wikis end whole in a conflict box.
+	 */
+	if (agreement_read(j, &a) == 0 && *a.sha1 != '\0' &&
+	    sync_verify(st, j, w) == 0)
+		ws_log(LOG_INFO, "%s: the last push's agreement verified first",
+		    a.title);
 	for (hop = 0; hop <= MOVES_MAX; hop++) {
 		rc = sync_title(sp, st, j, w, title, at[hop % 2],
 		    sizeof(at[0]), out);

@@ -99,3 +99,24 @@ push_verify_out() {
 		has_text "$w" "$t" "$want"
 	done
 }
+
+@test "the loop killed between a new page's push and its verify, then each wiki edits another line: merged, no conflict box" {
+	t="Killed Before Verify"
+	peerd_stop
+	watch alpha "$t"
+	edit alpha "$t" $'one\ntwo\nthree\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	# pushed everywhere; no ws-verify: the bases never moved
+	run ws-push "$job"
+	assert_status 0
+	has_text gamma "$t" $'one\ntwo\nthree\n[[Category:Synced]]'
+	edit beta "$t" $'one, from beta\ntwo\nthree\n[[Category:Synced]]' >/dev/null
+	edit gamma "$t" $'one\ntwo\nthree, from gamma\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_job beta "$t"
+	wait_for 3 has_job gamma "$t"
+	push_verify "$job"
+	ws-queue done "$job"
+	drained "$t"
+	everywhere "$t" $'one, from beta\ntwo\nthree, from gamma\n[[Category:Synced]]'
+}
