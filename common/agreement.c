@@ -138,35 +138,73 @@ agreement_waits_for(const struct agreement *a, const char *wiki)
 }
 
 /*
- * The queued jobs whose agreement left wiki out are due now: ws-login
- * found it answering again.  Returns how many, or -1.
+ * Does job j wait for wiki: its agreement left wiki out for not
+ * answering, or it could not run without it (waits=WIKI)?
+ */
+static int
+waits(const struct job *j, const char *wiki)
+{
+	struct agreement a;
+	const char *w = job_get(j, "waits");
+
+	if (w != NULL && strcmp(w, wiki) == 0)
+		return 1;
+	if (agreement_read(j, &a) == -1)
+		return 0;
+	return agreement_waits_for(&a, wiki);
+}
+
+/*
+ * The queued jobs waiting for wiki are due now: ws-login found it
+ * answering again.  So are those held after hold-after attempts
+ * (ws-queue defer) while it did not answer: an outage longer than the
+ * attempts allow holds nothing for good.  A job held for any other
+ * reason stays held.  Returns how many, or -1.
  */
 int
 sync_wake(struct spool *sp, const char *wiki)
 {
-	struct agreement a;
+	static const char held_after[] = "held after ";
+	static const enum jobstate qs[] = { Q_NEW, Q_HOLD };
+	const char *err;
 	struct job j;
 	char **ids;
-	size_t i, n;
+	size_t i, n, k;
 	time_t now = time(NULL);
 	int woke = 0;
+	enum jobstate q;
 
 	if (spool_lock(sp) == -1)
 		return -1;
-	if (spool_ids(sp, Q_NEW, &ids, &n) == -1) {
-		spool_unlock(sp);
-		return -1;
+	for (k = 0; k < 2; k++) {
+		q = qs[k];
+		if (spool_ids(sp, q, &ids, &n) == -1) {
+			spool_unlock(sp);
+			return -1;
+		}
+		for (i = 0; i < n; i++) {
+			if (job_load(sp, ids[i], &j) == -1)
+				continue;
+			err = job_get(&j, "error");
+			if (q == Q_NEW ? j.mtime.tv_sec <= now :
+			    err == NULL || strncmp(err, held_after,
+			    sizeof(held_after) - 1) != 0) {
+				job_free(&j);
+				continue;
+			}
+			if (waits(&j, wiki)) {
+				if (q == Q_HOLD) {
+					job_set(&j, "attempts", "0");
+					job_unset(&j, "held");
+					job_unset(&j, "next");
+				}
+				if (job_save(sp, &j, Q_NEW, now) == 0)
+					woke++;
+			}
+			job_free(&j);
+		}
+		spool_ids_free(ids, n);
 	}
-	for (i = 0; i < n; i++) {
-		if (job_load(sp, ids[i], &j) == -1)
-			continue;
-		if (j.mtime.tv_sec > now && agreement_read(&j, &a) == 0 &&
-		    agreement_waits_for(&a, wiki) &&
-		    job_save(sp, &j, Q_NEW, now) == 0)
-			woke++;
-		job_free(&j);
-	}
-	spool_ids_free(ids, n);
 	spool_unlock(sp);
 	return woke;
 }

@@ -494,6 +494,22 @@ talk_note(struct page *pg, struct side *s, const char *others)
 
 /* --- reading --------------------------------------------------------- */
 
+
+/*
+ * The job cannot go on without s, which did not answer: the job says so
+ * (waits=WIKI), so that ws-login, finding s up again, makes it due at
+ * once, held after many attempts or not (sync_wake).
+ */
+static void
+waits_for(struct page *pg, const struct side *s)
+{
+	const char *k = "waits", *v = s->w->name;
+
+	if (s->code == EX_TEMPFAIL && job_update(pg->sp, pg->jobid, &k, &v,
+	    1) == -1)
+		ws_log(LOG_NOTICE, "%s: recording the wait for %s: %s",
+		    pg->jobid, s->w->name, strerror(errno));
+}
 /*
  * Every wiki's current revision of the page, without its text; a wiki
  * that does not answer is left out.  -1 when the job cannot go on.
@@ -552,6 +568,7 @@ read_tops(struct page *pg)
 		ws_log(LOG_NOTICE, "%s: waiting for %s, which holds its last "
 		    "agreement: %s", pg->title, link->w->name, link->why);
 		pg->worst = link->code ? link->code : EX_TEMPFAIL;
+		waits_for(pg, link);
 		return -1;
 	}
 	if (in < 2) {
@@ -562,6 +579,7 @@ read_tops(struct page *pg)
 		pg->worst = link->code;
 		ws_log(LOG_NOTICE, "%s: no other wiki answers: %s: %s",
 		    pg->title, link->w->name, link->why);
+		waits_for(pg, link);
 		return -1;
 	}
 	return 0;

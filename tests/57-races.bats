@@ -120,3 +120,59 @@ push_verify_out() {
 	drained "$t"
 	everywhere "$t" $'one, from beta\ntwo\nthree, from gamma\n[[Category:Synced]]'
 }
+
+# due_now JOB: the job is in new/ and due
+due_now() {
+	[ "$(ws-queue get "$1" state)" = new ] &&
+	    [ "$(ws-queue stats | awk '$1 == "due" { print $2 }')" -ge 1 ]
+}
+
+@test "beta down longer than hold-after: the job held for it is due again once ws-login finds beta up, and syncs" {
+	t="Long Outage"
+	synced "$t" $'before\n[[Category:Synced]]'
+	sed '1a hold-after = 2' "$WIKISYNC_CONF" >"$BATS_TEST_TMPDIR/hold.conf"
+	export WIKISYNC_CONF=$BATS_TEST_TMPDIR/hold.conf
+	ws-testbed stop "$BED" beta
+	edit alpha "$t" $'before\nduring the outage\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	push_verify_out beta "$job"
+	# what ws-peerd does with that exit: deferred, then held
+	ws-queue -q defer "$job" "verify: beta: connection refused"
+	ws-queue -q defer "$job" "verify: beta: connection refused"
+	[ "$(ws-queue get "$job" state)" = hold ]
+	ws-testbed start "$BED" beta
+	run ws-login -k -q
+	assert_status 0
+	due_now "$job"
+	push_verify "$job"
+	ws-queue done "$job"
+	everywhere "$t" $'before\nduring the outage\n[[Category:Synced]]'
+}
+
+@test "no wiki of the last agreement but the job's answers: the job says which it waits for, and ws-login wakes it" {
+	t="Waits For Chain"
+	synced "$t" $'before\n[[Category:Synced]]'
+	ws-testbed stop "$BED" beta
+	ws-testbed stop "$BED" gamma
+	edit alpha "$t" $'before\nalone\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	run ws-push "$job"
+	assert_status 75
+	ws-queue -q defer "$job" "push: no other wiki answers"
+	w=$(ws-queue get "$job" waits)
+	[[ "$w" == beta || "$w" == gamma ]]
+	run ws-queue get "$job" state
+	[ "$output" = new ]
+	# deferred: not due for a while
+	[ "$(ws-queue stats | awk '$1 == "due" { print $2 }')" -eq 0 ]
+	ws-testbed start "$BED" beta
+	ws-testbed start "$BED" gamma
+	run ws-login -k -q
+	assert_status 0
+	due_now "$job"
+	push_verify "$job"
+	ws-queue done "$job"
+	everywhere "$t" $'before\nalone\n[[Category:Synced]]'
+}
