@@ -2805,7 +2805,7 @@ sync_page(struct spool *sp, struct store *st, const struct job *j,
 	 */
 	if (agreement_read(j, &a) == 0 && *a.sha1 != '\0' &&
 	    sync_verify(st, j, w) == 0)
-		ws_log(LOG_INFO, "%s: the last push's agreement verified first",
+		ws_log(LOG_DEBUG, "%s: the last push's agreement verified first",
 		    a.title);
 	for (hop = 0; hop <= MOVES_MAX; hop++) {
 		rc = sync_title(sp, st, j, w, title, at[hop % 2],
