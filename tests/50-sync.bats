@@ -225,6 +225,11 @@ teardown() { bed_teardown; }
 # cpu PID: the process's CPU time and its reaped children's, in ticks
 cpu() { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat"; }
 
+# live_in_group PGID: a process of that group runs, not a zombie
+live_in_group() {
+	ps -e -o pgid=,stat=,args= | awk -v g="$1" '$1 == g && $2 !~ /^Z/ { print; n++ } END { exit !n }'
+}
+
 # running PID: not exited (a zombie has: init reaps it in its own time)
 running() { [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ] && [ -e "/proc/$1" ]; }
 
@@ -284,8 +289,9 @@ running() { [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ] && [ -e
 	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 	# within a second on an idle machine: the wait scaled as wait_for scales it
 	[ "$ms" -lt $((1000 * ${WS_WAIT_SCALE:-4})) ] || { echo "$ms ms"; false; }
-	# no applet of the loop left behind
-	run ! pgrep -g "$pid"
+	# no applet of the loop left behind (a zombie has ended: where PID 1
+	# does not reap, an orphan stays one)
+	run ! live_in_group "$pid"
 	run ws-queue stats
 	[[ "$output" == *$'running 0\n'* ]]
 	[[ "$output" == "due 1"* ]]
