@@ -2446,10 +2446,13 @@ report(const struct page *pg, FILE *out)
  * has it still makes of it, if w is in that set.  So the edit that takes
  * a page out of its group's categories, or deletes it, reaches every
  * wiki of the group; once none has it in the group, it is not synced.
+ * 1 found, 0 not; -1 when not found, but a wiki that synced the page did
+ * not answer (*silent, why in *why): that one may have it still, and the
+ * job waits for it rather than end without the others hearing of it.
  */
 static int
 set_elsewhere(struct store *st, const struct wiki *w, const char *title,
-    struct syncset *set)
+    struct syncset *set, const struct wiki **silent, struct mwerr *why)
 {
 	const struct conf *c = ws_conf();
 	struct storeptr p;
@@ -2458,6 +2461,8 @@ set_elsewhere(struct store *st, const struct wiki *w, const char *title,
 	struct mw *m;
 	size_t i, k;
 	int found = 0;
+
+	*silent = NULL;
 
 	if (store_get(st, w->name, title, &p) == -1 ||
 	    strcmp(p.revid, DELETED_REV) == 0 || strcmp(p.revid, MOVED_REV) == 0)
@@ -2472,6 +2477,10 @@ set_elsewhere(struct store *st, const struct wiki *w, const char *title,
 		if ((m = mw_open(&c->wikis[i], &e)) == NULL ||
 		    mw_info(m, &title, 1, &pg, &e) == -1) {
 			ws_log(LOG_NOTICE, "%s: %s", c->wikis[i].name, e.msg);
+			if (e.temp && *silent == NULL) {
+				*silent = &c->wikis[i];
+				*why = e;
+			}
 			mw_close(m);
 			continue;
 		}
@@ -2483,7 +2492,7 @@ set_elsewhere(struct store *st, const struct wiki *w, const char *title,
 		mw_pages_free(&pg, 1);
 		mw_close(m);
 	}
-	return found;
+	return found ? 1 : *silent != NULL ? -1 : 0;
 }
 
 /*
@@ -2603,8 +2612,10 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 	struct mw *m;
 	long long seen_at;
 	char held[sizeof(pg.title)] = "";
+	const struct wiki *silent = NULL;
+	const char *key, *val;
 	size_t i, round;
-	int r, isfile, was, renamed = 0;
+	int r, isfile, was, renamed = 0, elsewhere = 0;
 
 	memset(&pg, 0, sizeof(pg));
 	memset(&cur, 0, sizeof(cur));
@@ -2619,8 +2630,12 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 	if ((m = mw_open(w, &e)) == NULL || mw_seen(m, &title, 1, &e) == -1 ||
 	    mw_info(m, &title, 1, &cur, &e) == -1)
 		diex(e.code, "%s: %s", w->name, e.msg);
-	if (cur.invalid || (cur.missing && !set_elsewhere(st, w, cur.title,
-	    &pg.set) && !set_moved(st, m, w, cur.title, &pg.set))) {
+	if (!cur.invalid && cur.missing && (elsewhere = set_elsewhere(st, w,
+	    cur.title, &pg.set, &silent, &e)) == -1 &&
+	    !set_moved(st, m, w, cur.title, &pg.set))
+		goto unanswered;
+	if (cur.invalid || (cur.missing && elsewhere == 0 &&
+	    !set_moved(st, m, w, cur.title, &pg.set))) {
 		if (!cur.invalid && (renamed = moved_away(st, w, cur.title, to,
 		    tolen)))
 			goto nothing;
@@ -2643,9 +2658,12 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 			fputs("left to its owner\n", out);
 		goto nothing;
 	}
-	if (!cur.missing && pg.set.n < 2 && !set_elsewhere(st, w, pg.title,
-	    &pg.set) && !set_moved(st, m, w, pg.title, &pg.set) &&
+	if (!cur.missing && pg.set.n < 2 && (elsewhere = set_elsewhere(st, w,
+	    pg.title, &pg.set, &silent, &e)) != 1 &&
+	    !set_moved(st, m, w, pg.title, &pg.set) &&
 	    !(cur.ns == NS_FILE && file_set(m, w, pg.title, &pg.set))) {
+		if (elsewhere == -1)
+			goto unanswered;
 		if ((renamed = moved_away(st, w, pg.title, to, tolen)))
 			goto nothing;
 		fputs("not in a synced group\n", out);
@@ -2739,6 +2757,23 @@ nothing:
 	if (agreement_write(sp, j->id, &none) == -1)
 		die(EX_TEMPFAIL, "%s: recording progress", j->id);
 	return renamed ? RENAMED : 0;
+unanswered:
+	/*
+	 * The page left w's groups, or went from w, and a wiki that synced
+	 * it did not answer: that one may hold it in the group yet, and
+	 * must hear of this.  The job waits for it (waits=WIKI).
+	 */
+	ws_log(LOG_NOTICE, "%s: %s: waiting for %s, which synced it: %s",
+	    w->name, cur.title, silent->name, e.msg);
+	mw_pages_free(&cur, 1);
+	mw_close(m);
+	if (*held != '\0')
+		spool_page_unlock(sp, held);
+	key = "waits";
+	val = silent->name;
+	if (job_update(sp, j->id, &key, &val, 1) == -1)
+		die(EX_TEMPFAIL, "%s: recording progress", j->id);
+	return EX_TEMPFAIL;
 }
 
 /*

@@ -176,3 +176,25 @@ due_now() {
 	ws-queue done "$job"
 	everywhere "$t" $'before\nalone\n[[Category:Synced]]'
 }
+
+@test "a page leaves the category on alpha while beta and gamma are down: the job waits, and the edit reaches them once back" {
+	t="Leaves While Down"
+	synced "$t" $'in the group\n[[Category:Synced]]'
+	ws-testbed stop "$BED" beta
+	ws-testbed stop "$BED" gamma
+	edit alpha "$t" $'in the group no more' "out" >/dev/null
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	run ws-push "$job"
+	assert_status 75
+	ws-queue -q defer "$job" "push: waiting"
+	[[ "$(ws-queue get "$job" waits)" == beta || "$(ws-queue get "$job" waits)" == gamma ]]
+	ws-testbed start "$BED" beta
+	ws-testbed start "$BED" gamma
+	run ws-login -k -q
+	assert_status 0
+	due_now "$job"
+	push_verify "$job"
+	ws-queue done "$job"
+	everywhere "$t" 'in the group no more'
+}
