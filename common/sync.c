@@ -2598,11 +2598,16 @@ moved_here(struct store *st, struct mw *m, const struct wiki *w,
 static int	 left_to(struct spool *, const struct wiki *, const char *,
 		    const char *);
 
-/* The job under one title: an exit code, or RENAMED (to: the new one). */
+/*
+ * The job under one title: an exit code, or RENAMED (to: the new one).
+ * early: the bases were just moved by verifying the last push's agreement
+ * (sync_page), so that the page seems settled though that push may have
+ * stopped before its files.
+ */
 static int
 sync_title(struct spool *sp, struct store *st, const struct job *j,
     const struct wiki *w, const char *title, char *to, size_t tolen,
-    FILE *out)
+    FILE *out, int early)
 {
 	struct page pg;
 	struct mwpage cur;
@@ -2715,7 +2720,7 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 		if (all_same(&pg)) {
 			/* settled: the files were made the same when the
 			   bases were agreed on, and a new version mails */
-			was = settled(&pg);
+			was = settled(&pg) && !early;
 			if ((r = agree(&pg)) == 0) {
 				if (!isfile && !was && pg.set.first->files &&
 				    page_files(&pg) == -1)
@@ -2826,7 +2831,7 @@ sync_page(struct spool *sp, struct store *st, const struct job *j,
 {
 	struct agreement a;
 	char at[2][512];
-	int hop, rc;
+	int hop, rc, early = 0;
 
 	/* the address the wiki mailed is this host too */
 	syncset_recipient(job_get(j, "to"));
@@ -2839,12 +2844,14 @@ sync_page(struct spool *sp, struct store *st, const struct job *j,
 	 * since on two wikis end whole in a conflict box.
 	 */
 	if (agreement_read(j, &a) == 0 && *a.sha1 != '\0' &&
-	    sync_verify(st, j, w) == 0)
+	    sync_verify(st, j, w) == 0) {
 		ws_log(LOG_DEBUG, "%s: the last push's agreement verified first",
 		    a.title);
+		early = 1;
+	}
 	for (hop = 0; hop <= MOVES_MAX; hop++) {
 		rc = sync_title(sp, st, j, w, title, at[hop % 2],
-		    sizeof(at[0]), out);
+		    sizeof(at[0]), out, early);
 		if (rc != RENAMED)
 			return rc;
 		title = at[hop % 2];
