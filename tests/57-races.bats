@@ -21,16 +21,21 @@ push_verify_out() {
 	[[ "$output" == *"$1"* ]]
 }
 
-@test "a revert on beta while alpha's editor adds a line: the reverted lines and the new one are everywhere" {
-	t="Revert While Edited"
-	synced "$t" $'K\nM\n[[Category:Synced]]'
-	# a vandal on alpha removes K, and that is agreed everywhere
+# vandalized TITLE: "K M" synced on the three wikis, then a vandal on
+# alpha removes K, and that is agreed everywhere; the loop is stopped after
+vandalized() {
+	synced "$1" $'K\nM\n[[Category:Synced]]'
 	peerd_start
-	edit alpha "$t" $'M\n[[Category:Synced]]' "vandal" >/dev/null
-	wait_for 3 has_text beta "$t" $'M\n[[Category:Synced]]'
-	wait_for 3 has_text gamma "$t" $'M\n[[Category:Synced]]'
+	edit alpha "$1" $'M\n[[Category:Synced]]' "vandal" >/dev/null
+	wait_for 3 has_text beta "$1" $'M\n[[Category:Synced]]'
+	wait_for 3 has_text gamma "$1" $'M\n[[Category:Synced]]'
 	wait_for 5 idle
 	peerd_stop
+}
+
+@test "a revert on beta while alpha's editor adds a line: the reverted lines and the new one are everywhere" {
+	t="Revert While Edited"
+	vandalized "$t"
 	# before any job reads them: beta's patroller reverts to K M, and
 	# alpha's editor adds L to the text they see
 	edit beta "$t" $'K\nM\n[[Category:Synced]]' "revert" >/dev/null
@@ -43,13 +48,7 @@ push_verify_out() {
 
 @test "beta and gamma agree on a revert while alpha, cut off, edits: alpha's line and the reverted lines are everywhere" {
 	t="Revert While Cut Off"
-	synced "$t" $'K\nM\n[[Category:Synced]]'
-	peerd_start
-	edit alpha "$t" $'M\n[[Category:Synced]]' "vandal" >/dev/null
-	wait_for 3 has_text beta "$t" $'M\n[[Category:Synced]]'
-	wait_for 3 has_text gamma "$t" $'M\n[[Category:Synced]]'
-	wait_for 5 idle
-	peerd_stop
+	vandalized "$t"
 	# alpha is cut off while beta's patroller reverts and gamma agrees
 	ws-testbed stop "$BED" alpha
 	edit beta "$t" $'K\nM\n[[Category:Synced]]' "revert" >/dev/null
@@ -150,6 +149,19 @@ due_now() {
 	everywhere "$t" $'before\nduring the outage\n[[Category:Synced]]'
 }
 
+# back_and_woken JOB TITLE TEXT: beta and gamma started again, ws-login
+# makes the job due, and it leaves TEXT on the three wikis
+back_and_woken() {
+	ws-testbed start "$BED" beta
+	ws-testbed start "$BED" gamma
+	run ws-login -k -q
+	assert_status 0
+	due_now "$1"
+	push_verify "$1"
+	ws-queue done "$1"
+	everywhere "$2" "$3"
+}
+
 @test "no wiki of the last agreement but the job's answers: the job says which it waits for, and ws-login wakes it" {
 	t="Waits For Chain"
 	synced "$t" $'before\n[[Category:Synced]]'
@@ -167,14 +179,7 @@ due_now() {
 	[ "$output" = new ]
 	# deferred: not due for a while
 	[ "$(ws-queue stats | awk '$1 == "due" { print $2 }')" -eq 0 ]
-	ws-testbed start "$BED" beta
-	ws-testbed start "$BED" gamma
-	run ws-login -k -q
-	assert_status 0
-	due_now "$job"
-	push_verify "$job"
-	ws-queue done "$job"
-	everywhere "$t" $'before\nalone\n[[Category:Synced]]'
+	back_and_woken "$job" "$t" $'before\nalone\n[[Category:Synced]]'
 }
 
 @test "a page leaves the category on alpha while beta and gamma are down: the job waits, and the edit reaches them once back" {
@@ -189,12 +194,5 @@ due_now() {
 	assert_status 75
 	ws-queue -q defer "$job" "push: waiting"
 	[[ "$(ws-queue get "$job" waits)" == beta || "$(ws-queue get "$job" waits)" == gamma ]]
-	ws-testbed start "$BED" beta
-	ws-testbed start "$BED" gamma
-	run ws-login -k -q
-	assert_status 0
-	due_now "$job"
-	push_verify "$job"
-	ws-queue done "$job"
-	everywhere "$t" 'in the group no more'
+	back_and_woken "$job" "$t" 'in the group no more'
 }
