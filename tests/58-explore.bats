@@ -34,10 +34,10 @@ teardown() { bed_teardown; }
 }
 
 @test "a fixed sample of the enumeration: an editor's save, a revert, a deletion, a move or a kill before a job's request loses nothing" {
-	run "$TOP/tests/explore" -b "$BED" -n 3 -r 1
+	run "$TOP/tests/explore" -b "$BED" -n 1 -r 1
 	echo "$output"
 	assert_status 0
 	[[ "${lines[-1]}" =~ ^explore:\ ([0-9]+)\ schedules,\ 0\ failed ]]
-	# a clean run and three schedules for each scenario
-	[ "${BASH_REMATCH[1]}" -eq $(( $("$TOP/tests/explore" -l | wc -l) * 4 )) ]
+	# a clean run and one sampled schedule for each scenario
+	[ "${BASH_REMATCH[1]}" -eq $(( $("$TOP/tests/explore" -l | wc -l) * 2 )) ]
 }
