@@ -90,14 +90,27 @@ load_conf(void)
 	return c;
 }
 
-/* A job for this wiki and page, due now, already waits in new/: its id. */
+/* An edit's event: none, created or changed. */
 static int
-waiting(struct spool *sp, const char *wiki, const char *title, char *id,
-    size_t idlen)
+edit_event(const char *ev)
+{
+	return ev == NULL || *ev == '\0' || strcmp(ev, "created") == 0 ||
+	    strcmp(ev, "changed") == 0;
+}
+
+/*
+ * A job for this wiki and page, due now, already waits in new/: its id.
+ * Only one of the same kind of event: an edit's mail is not a queued
+ * move's or deletion's (after a move, the old title may be a new page of
+ * its own, which only its own job reads), nor the other way round.
+ */
+static int
+waiting(struct spool *sp, const char *wiki, const char *title,
+    const char *event, char *id, size_t idlen)
 {
 	struct stat st;
 	struct job j;
-	const char *w, *t;
+	const char *w, *t, *ev;
 	char **ids;
 	size_t n, i;
 	time_t now = time(NULL);
@@ -117,10 +130,13 @@ waiting(struct spool *sp, const char *wiki, const char *title, char *id,
 			continue;
 		w = job_get(&j, "wiki");
 		t = job_get(&j, "title");
+		ev = job_get(&j, "event");
 		/* one being folded into a running job reads nothing more */
 		if (j.state == Q_NEW && w != NULL && t != NULL &&
 		    job_get(&j, "folding") == NULL &&
-		    strcmp(w, wiki) == 0 && strcmp(t, title) == 0) {
+		    strcmp(w, wiki) == 0 && strcmp(t, title) == 0 &&
+		    (edit_event(ev) ? edit_event(event) :
+		    strcmp(ev, event) == 0)) {
 			strlcpy(id, j.id, idlen);
 			found = 1;
 		}
@@ -137,7 +153,7 @@ enqueue(struct spool *sp, const struct conf *c, const struct notice *nt)
 	struct job j;
 	char num[32], id[sizeof(j.id)];
 
-	if (waiting(sp, wiki, nt->title, id, sizeof(id))) {
+	if (waiting(sp, wiki, nt->title, nt->event, id, sizeof(id))) {
 		ws_log(LOG_DEBUG, "%s: %s: already queued as %s", wiki,
 		    nt->title, id);
 		if (wsopt.verbose)

@@ -252,6 +252,23 @@ https://wiki.example.org/w/index.php?title=Main_Page&action=unwatch'
 	[ "$(ls "$SPOOL/queue/new" | wc -l)" -eq 4 ]
 }
 
+@test "a queued move or deletion of a page takes no mail of an edit there: a new page at a moved page's old title is a job of its own" {
+	sed 's/^Subject: \(.*\) has been changed by/Subject: \1 has been moved by/' "$FIX/changed.eml" >"$BATS_TEST_TMPDIR/moved.eml"
+	recv_ok "$BATS_TEST_TMPDIR/moved.eml"
+	moved=$id
+	[ "$(ws-queue get "$moved" event)" = moved ]
+	recv_ok "$FIX/created.eml"
+	[ "$id" != "$moved" ]
+	[ "$(ws-queue get "$id" event)" = created ]
+	# and an edit's mail after it is that job's
+	recv_ok "$FIX/changed.eml"
+	[ "$(ws-queue get "$id" event)" = created ]
+	[ "$(ls "$SPOOL/queue/new" | wc -l)" -eq 2 ]
+	# a second mail of the move is the move's job
+	recv_ok "$BATS_TEST_TMPDIR/moved.eml"
+	[ "$id" = "$moved" ]
+}
+
 @test "a job's id ends in its page's tag; one named as before tags still counts as waiting" {
 	recv_ok "$FIX/created.eml"
 	first=$id
