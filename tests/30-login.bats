@@ -22,7 +22,8 @@ setup_file() {
 		[ -s "$MOCK/port" ] && [ -s "$MOCK/tlsport" ] && break
 		sleep 0.05
 	done
-	[ -s "$MOCK/port" ] && [ -s "$MOCK/tlsport" ]
+	[ -s "$MOCK/port" ]
+	[ -s "$MOCK/tlsport" ]
 	export MOCK
 }
 
