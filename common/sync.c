@@ -495,6 +495,17 @@ talk_note(struct page *pg, struct side *s, const char *others)
 /* --- reading --------------------------------------------------------- */
 
 
+/* Job id waits for w, which did not answer (waits=WIKI: sync_wake). */
+static void
+job_waits(struct spool *sp, const char *id, const struct wiki *w)
+{
+	const char *k = "waits", *v = w->name;
+
+	if (job_update(sp, id, &k, &v, 1) == -1)
+		ws_log(LOG_NOTICE, "%s: recording the wait for %s: %s", id,
+		    w->name, strerror(errno));
+}
+
 /*
  * The job cannot go on without s, which did not answer: the job says so
  * (waits=WIKI), so that ws-login, finding s up again, makes it due at
@@ -503,12 +514,8 @@ talk_note(struct page *pg, struct side *s, const char *others)
 static void
 waits_for(struct page *pg, const struct side *s)
 {
-	const char *k = "waits", *v = s->w->name;
-
-	if (s->code == EX_TEMPFAIL && job_update(pg->sp, pg->jobid, &k, &v,
-	    1) == -1)
-		ws_log(LOG_NOTICE, "%s: recording the wait for %s: %s",
-		    pg->jobid, s->w->name, strerror(errno));
+	if (s->code == EX_TEMPFAIL)
+		job_waits(pg->sp, pg->jobid, s->w);
 }
 /*
  * Every wiki's current revision of the page, without its text; a wiki
@@ -2618,7 +2625,6 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 	long long seen_at;
 	char held[sizeof(pg.title)] = "";
 	const struct wiki *silent = NULL;
-	const char *key, *val;
 	size_t i, round;
 	int r, isfile, was, renamed = 0, elsewhere = 0;
 
@@ -2774,10 +2780,7 @@ unanswered:
 	mw_close(m);
 	if (*held != '\0')
 		spool_page_unlock(sp, held);
-	key = "waits";
-	val = silent->name;
-	if (job_update(sp, j->id, &key, &val, 1) == -1)
-		die(EX_TEMPFAIL, "%s: recording progress", j->id);
+	job_waits(sp, j->id, silent);
 	return EX_TEMPFAIL;
 }
 
