@@ -63,6 +63,32 @@ changed(const struct conf *old, const struct group *g)
 }
 
 /*
+ * The hex sha1 of the groups in force (SPOOL/groups.wiki) in buf, or
+ * NULL when there are none: trust is read back to them.
+ */
+static const char *
+in_force(char buf[SHA1_HEX + 1])
+{
+	char *text;
+	size_t len;
+	int dir, fd;
+
+	if ((dir = open(ws_spool(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return NULL;
+	fd = openat(dir, GROUPS_COPY, O_RDONLY | O_CLOEXEC);
+	close(dir);
+	if (fd == -1)
+		return NULL;
+	text = read_all(fd, GROUPS_MAX, &len);
+	close(fd);
+	if (text == NULL)
+		return NULL;
+	sha1_hex(text, len, buf);
+	free(text);
+	return buf;
+}
+
+/*
  * The page's text, as the sync user reads it; exits when it cannot.  A
  * revision no one trusted made (mw_trusted, groups-trust) is returned
  * with why it is not trusted in untrusted, else that is "".
@@ -75,7 +101,7 @@ fetch(const struct conf *c, size_t *len, char *untrusted, size_t ulen)
 	struct mwpage pg;
 	struct mwerr e;
 	struct mw *m;
-	char *text;
+	char *text, known[SHA1_HEX + 1];
 
 	if ((m = mw_open(w, &e)) == NULL)
 		diex(e.code, "%s: %s", w->name, e.msg);
@@ -91,7 +117,7 @@ fetch(const struct conf *c, size_t *len, char *untrusted, size_t ulen)
 	if (!pg.invalid && !pg.missing) {
 		switch (mw_trusted(m, pg.title ? pg.title : title,
 		    pg.rev.revid, (const char *const *)c->trust, c->ntrust,
-		    untrusted, ulen, &e)) {
+		    in_force(known), untrusted, ulen, &e)) {
 		case -1:
 			mw_close(m);
 			diex(e.code, "%s: %s: %s", w->name, title, e.msg);

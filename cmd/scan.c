@@ -303,7 +303,9 @@ check(const struct wiki *w, struct mw *m, struct items *it, int sweep,
 		for (nw = 0, i = 0; i < k; i++) {
 			res[i] = 0;
 			grp[i] = -1;
-			if (pages[i].missing || pages[i].invalid)
+			/* never synced (conf_reserved): not a job */
+			if (pages[i].missing || pages[i].invalid ||
+			    conf_reserved(conf, pages[i].title) != NULL)
 				continue;
 			if ((g = it->v[b + i].group) == -1)
 				g = group_of(w->name, &pages[i]);

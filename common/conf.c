@@ -876,6 +876,37 @@ conf_wiki(const struct conf *c, const char *name)
 	return NULL;
 }
 
+/* Titles as MediaWiki compares them: first letter either case, _ a space. */
+static int
+title_is(const char *a, const char *b)
+{
+	if (*a == '\0' || *b == '\0' ||
+	    toupper((unsigned char)*a) != toupper((unsigned char)*b))
+		return 0;
+	for (a++, b++; *a != '\0' && *b != '\0'; a++, b++)
+		if (*a != *b && !((*a == '_' || *a == ' ') &&
+		    (*b == '_' || *b == ' ')))
+			return 0;
+	return *a == *b;
+}
+
+/*
+ * Is title the groups page's or the status page's?  What it is, or NULL.
+ * Those titles are never synced, moved onto or deleted by the sync, on
+ * any wiki: whoever writes the groups page decides what is copied where,
+ * and a copy of another wiki's page of that title would be the sync
+ * account's writing there.
+ */
+const char *
+conf_reserved(const struct conf *c, const char *title)
+{
+	if (c->groupspage != NULL && title_is(title, c->groupspage))
+		return "the groups page";
+	if (c->statuspage != NULL && title_is(title, c->statuspage))
+		return "the status page";
+	return NULL;
+}
+
 const struct group *
 conf_group(const struct conf *c, const char *name)
 {

@@ -207,7 +207,7 @@ int	 mw_deleted_newest(struct mw *, const char *, long *, char [41],
 	    struct mwerr *);
 #define MW_MOVED	2	/* mw_trusted: the page has a newer revision */
 int	 mw_trusted(struct mw *, const char *, long, const char *const *,
-	    size_t, char *, size_t, struct mwerr *);
+	    size_t, const char *, char *, size_t, struct mwerr *);
 int	 mw_log_last(struct mw *, const char *, const char *, struct mwlog *,
 	    struct mwerr *);
 void	 mw_log_free(struct mwlog *);

@@ -1213,6 +1213,25 @@ move_blocked(struct page *pg, const struct side *s, const char *from,
 	return -1;
 }
 
+/*
+ * Is to the groups or status page's title (conf_reserved)?  Then no wiki
+ * moves the page there: the job is held (65) for a person to look.
+ */
+static int
+move_reserved(struct page *pg, const char *from, const char *to,
+    const char *as)
+{
+	const char *what;
+
+	if ((what = conf_reserved(ws_conf(), to)) == NULL)
+		return 0;
+	ws_log(LOG_ERR, "%s: not moved to %s as on %s: that is %s, which "
+	    "the sync moves nothing onto; move the page back, then release "
+	    "the job", from, to, as, what);
+	pg->worst = EX_DATAERR;
+	return 1;
+}
+
 /* A move done: the new title marked seen, see follow_move. */
 static void
 moved_seen(struct side *s, const char *to)
@@ -1253,6 +1272,8 @@ follow_move(struct page *pg, struct side *mv, const char *to, int noredir,
 
 	ws_log(LOG_INFO, "%s: %s: moved to %s there%s", mv->w->name,
 	    pg->title, to, noredir ? ", no redirect left" : "");
+	if (move_reserved(pg, pg->title, to, mv->w->name))
+		return -1;
 	for (i = 0; i < pg->n; i++) {
 		s = &pg->s[i];
 		s->move = 0;
@@ -1444,6 +1465,9 @@ follow_pending(struct page *pg, struct side *s)
 		strlcpy(hops[0], pg->title, sizeof(hops[0]));
 		noredir[0] = left_no_redirect(pg, old);
 	}
+	for (k = 0; k < n; k++)
+		if (move_reserved(pg, old, hops[k], "the other wikis"))
+			return -1;
 	strlcpy(from, old, sizeof(from));
 	for (k = 0; k < n; k++) {
 		if (mw_move(s->mw, from, hops[k], "WikiSync: moved as on the "
@@ -2625,6 +2649,7 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 	long long seen_at;
 	char held[sizeof(pg.title)] = "";
 	const struct wiki *silent = NULL;
+	const char *what;
 	size_t i, round;
 	int r, isfile, was, renamed = 0, elsewhere = 0;
 
@@ -2641,6 +2666,12 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 	if ((m = mw_open(w, &e)) == NULL || mw_seen(m, &title, 1, &e) == -1 ||
 	    mw_info(m, &title, 1, &cur, &e) == -1)
 		diex(e.code, "%s: %s", w->name, e.msg);
+	if (!cur.invalid && (what = conf_reserved(ws_conf(), cur.title))) {
+		ws_log(LOG_NOTICE, "%s: %s: %s, never synced", w->name,
+		    cur.title, what);
+		fprintf(out, "%s, never synced\n", what);
+		goto nothing;
+	}
 	if (!cur.invalid && cur.missing && (elsewhere = set_elsewhere(st, w,
 	    cur.title, &pg.set, &silent, &e)) == -1 &&
 	    !set_moved(st, m, w, cur.title, &pg.set))

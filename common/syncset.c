@@ -75,6 +75,8 @@ syncset_of(const struct conf *c, const char *wiki, const char *title,
 	size_t i, j, k;
 
 	memset(set, 0, sizeof(*set));
+	if (conf_reserved(c, title) != NULL)
+		return 0;
 	for (i = 0; i < c->ngroups; i++) {
 		g = &c->groups[i];
 		if (!group_syncs(g, wiki, title, cats, ncats))

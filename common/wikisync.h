@@ -122,6 +122,7 @@ struct conf		*conf_read(const char *, char *, size_t);
 void			 conf_free(struct conf *);
 const struct wiki	*conf_wiki(const struct conf *, const char *);
 const struct group	*conf_group(const struct conf *, const char *);
+const char		*conf_reserved(const struct conf *, const char *);
 const char		*group_owner(const struct conf *, const struct group *);
 int			 conf_password(const struct wiki *, char *, size_t,
 			    char *, size_t);

@@ -92,7 +92,7 @@ class WsTestbedSetup extends Maintenance {
 		$editor = $this->makeUser( $this->env( 'WS_EDITOR' ), $rand() );
 		$this->botPassword( $editor, $this->env( 'WS_EDITOR_APP' ), $this->env( 'WS_EDITOR_PASS' ),
 			[ 'basic', 'editpage', 'createeditmovepage', 'delete', 'editmywatchlist',
-				'viewmywatchlist', 'uploadfile', 'uploadeditmovefile' ] );
+				'viewmywatchlist', 'uploadfile', 'uploadeditmovefile', 'protect' ] );
 		$services->getUserGroupManager()->addUserToGroup( $editor, 'sysop' );
 
 		// a plain user, in no group: what an untrusted editor can do

@@ -95,12 +95,12 @@ docs" ]
 	wait_for 5 idle
 }
 
-@test "a groups page revision by a user in no group of groups-trust is refused; the old groups hold until a trusted user saves it" {
+@test "a groups page revision by a user in no group of groups-trust is refused; a trusted user's later edit does not clear it, a revert does" {
 	ws-testbed edit -u visitor "$BED" alpha "$GPAGE" \
 	    "{{WikiSync group|name=docs|wikis=alpha, beta|categories=Docs, Manuals, Visitors}}" >/dev/null
 	wait_for 10 test -s "$WIKISYNC_SPOOL/groups.err"
 	why=$(cat "$WIKISYNC_SPOOL/groups.err")
-	[[ "$why" == "alpha:$GPAGE: not trusted: r"[0-9]*" by Visitor, who is in no group of groups-trust, and the page is not protected so that only those can edit it" ]]
+	[[ "$why" == "alpha:$GPAGE: not trusted: r"[0-9]*" by Visitor, who is in no group of groups-trust" ]]
 	grep -qF "ws-groups: $why: the groups stay as they were" "$BED/peerd.log"
 	run ws-status -t
 	assert_status 1
@@ -110,20 +110,79 @@ docs" ]
 	edit alpha "Visitor Page" "From a visitor. [[Category:Visitors]]" >/dev/null
 	wait_for 5 idle
 	missing beta "Visitor Page"
-	# the visitor's groups saved again by an administrator are trusted
+	# an administrator's edit on top launders nothing: the visitor's
+	# revision is still there, under it
 	edit alpha "$GPAGE" "Checked.
 {{WikiSync group|name=docs|wikis=alpha, beta|categories=Docs, Manuals, Visitors}}" >/dev/null
+	wait_for 10 grep -q "a later edit" "$WIKISYNC_SPOOL/groups.err"
+	why=$(cat "$WIKISYNC_SPOOL/groups.err")
+	[[ "$why" == "alpha:$GPAGE: not trusted: r"[0-9]*" by Visitor, who is in no group of groups-trust (a later edit does not make it trusted; a trusted user's revert to the groups in force does)" ]]
+	run ws-conf groups
+	[ "$output" = "test
+docs" ]
+	# an administrator's revert to the groups in force clears it; the
+	# change made again on top of that is trusted
+	edit alpha "$GPAGE" "$(cat "$WIKISYNC_SPOOL/groups.wiki")" >/dev/null
 	wait_for 10 test ! -e "$WIKISYNC_SPOOL/groups.err"
+	edit alpha "$GPAGE" "Checked.
+{{WikiSync group|name=docs|wikis=alpha, beta|categories=Docs, Manuals, Visitors}}" >/dev/null
+	wait_for 10 sh -c 'ws-conf | grep -qx "categories = Docs, Manuals, Visitors"'
 	edit alpha "Visitor Page" "From a visitor, again. [[Category:Visitors]]" >/dev/null
 	wait_for 10 has_text beta "Visitor Page" "From a visitor, again. [[Category:Visitors]]"
 	# groups-trust names the groups; a sysop is no one special then
+	# (a spool with no groups in force: the whole history is read)
 	{ echo "groups-trust = bureaucrat"; cat "$WIKISYNC_CONF"; } >"$BATS_TEST_TMPDIR/trust.conf"
-	run --separate-stderr ws-groups -c "$BATS_TEST_TMPDIR/trust.conf" -n
+	mkdir "$BATS_TEST_TMPDIR/none"
+	run --separate-stderr ws-groups -c "$BATS_TEST_TMPDIR/trust.conf" -d "$BATS_TEST_TMPDIR/none" -n
 	assert_status 65
 	[[ "$stderr" == *"not trusted: r"[0-9]*" by Editor, who is in no group of groups-trust"* ]]
 	# the groups as the next tests expect them
 	edit alpha "$GPAGE" "{{WikiSync group|name=docs|wikis=alpha, beta|categories=Docs, Manuals}}" >/dev/null
 	wait_for 10 sh -c 'ws-conf | grep -qx "categories = Docs, Manuals"'
+	wait_for 5 idle
+}
+
+@test "the groups page cannot be taken over through the sync account: never synced onto, its edits never trusted, protected or not" {
+	local mine="{{WikiSync group|name=mine|wikis=alpha, beta|categories=Docs}}"
+	# a visitor on beta makes a page of the groups page's title in a
+	# synced category, naming a group of their own
+	watch beta "$GPAGE"
+	ws-testbed edit -u visitor "$BED" beta "$GPAGE" "$mine [[Category:Docs]]" >/dev/null
+	wait_for 10 grep -qF "beta: $GPAGE: the groups page, never synced" "$BED/peerd.log"
+	wait_for 5 idle
+	run ws-testbed api "$BED" alpha action=query prop=revisions titles="$GPAGE" rvprop=user
+	assert_status 0
+	[[ "$output" == *'"user":"Editor"'* ]]
+	[ ! -e "$WIKISYNC_SPOOL/groups.err" ]
+	# what the sync account writes on the groups page is never trusted
+	# (as if it had been copied there before this rule; a wiki mails
+	# no one their own edit, so it is loaded as a scan would)
+	printf '%s\n' "$mine" | ws-api edit alpha "$GPAGE" >/dev/null
+	run --separate-stderr ws-groups
+	assert_status 65
+	why=$(cat "$WIKISYNC_SPOOL/groups.err")
+	[[ "$why" == "alpha:$GPAGE: not trusted: r"[0-9]*" by $WS_SYNC_USER, the sync account, whose edits are never trusted" ]]
+	[ "$stderr" = "ws-groups: $why: the groups stay as they were" ]
+	run ws-status -t
+	assert_status 1
+	[[ "$output" == *"groups-page	alpha:$GPAGE	refused	"* ]]
+	run ws-conf groups
+	[ "$output" = "test
+docs" ]
+	# nor protected afterwards
+	run ws-testbed api "$BED" alpha action=protect title="$GPAGE" protections=edit=sysop
+	assert_status 0
+	[[ "$output" == *'"protections":'* ]]
+	run --separate-stderr ws-groups -n
+	assert_status 65
+	[[ "$stderr" == *"by $WS_SYNC_USER, the sync account, whose edits are never trusted"* ]]
+	# an administrator's revert to the groups in force clears it
+	edit alpha "$GPAGE" "$(cat "$WIKISYNC_SPOOL/groups.wiki")" >/dev/null
+	wait_for 10 test ! -e "$WIKISYNC_SPOOL/groups.err"
+	run ws-testbed api "$BED" alpha action=protect title="$GPAGE" protections=edit=all
+	assert_status 0
+	# the visitor's page goes from beta: a scan queues no job for it
+	ws-testbed delete "$BED" beta "$GPAGE" >/dev/null
 	wait_for 5 idle
 }
 
@@ -191,4 +250,19 @@ notes" ]
 	sed -i "s/^groups-page = .*/groups-page = alpha:$GPAGE/" "$WIKISYNC_CONF"
 	assert_status 0
 	[ "$stderr" = "ws-groups: alpha: Project:$GPAGE: the wiki calls it \"Alpha:$GPAGE\": write that in groups-page, or its mail will not reload the groups" ]
+}
+
+@test "a synced page moved onto the groups page's title on another wiki is not moved there on the groups page's wiki" {
+	watch beta "Doc Moved"
+	edit beta "Doc Moved" "Moving. [[Category:Docs]]" >/dev/null
+	wait_for 10 has_text alpha "Doc Moved" "Moving. [[Category:Docs]]"
+	wait_for 5 idle
+	ws-testbed move "$BED" beta "Doc Moved" "$GPAGE" >/dev/null
+	wait_for 10 grep -qF "not moved to $GPAGE as on beta: that is the groups page, which the sync moves nothing onto" "$BED/peerd.log"
+	run ws-queue ls -a
+	[[ "$output" == *"hold	"*"	Doc Moved	"* ]]
+	has_text alpha "Doc Moved" "Moving. [[Category:Docs]]"
+	run ws-testbed api "$BED" alpha action=query prop=revisions titles="$GPAGE" rvprop=user
+	[[ "$output" == *'"user":"Editor"'* ]]
+	for j in $(ws-queue ls -a | cut -f2); do ws-queue done "$j"; done
 }
