@@ -33,6 +33,7 @@ print_all(const struct conf *c, const char *spool)
 	printf("hold-after = %d\n", c->holdafter);
 	printf("login-check = %d\n", c->logincheck);
 	printf("workers = %d\n", c->workers);
+	printf("job-deadline = %d\n", c->deadline);
 	if (c->groupswiki)
 		printf("groups-page = %s:%s\n", c->groupswiki, c->groupspage);
 	if (c->statuswiki)

@@ -8,10 +8,12 @@
  * replacement of the job file, so no reader sees half of one.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sync.h"
 
@@ -212,6 +214,37 @@ sync_wake(struct spool *sp, const char *wiki)
 /* --- the job a command names ------------------------------------------- */
 
 /*
+ * A job run past its deadline stops at once, as a kill would: the job
+ * stays queued (a kill is safe at any point of the protocol, see
+ * tests/explore), and a wiki that answers without end, or a page lock
+ * never let go, holds no worker for ever.
+ */
+static void
+on_deadline(int sig)
+{
+	static const char msg[] = ": past job-deadline: stopped, the job "
+	    "stays queued\n";
+
+	(void)sig;
+	(void)!write(STDERR_FILENO, getprogname(), strlen(getprogname()));
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	_exit(EX_TEMPFAIL);
+}
+
+static void
+job_deadline(int seconds)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_deadline;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGALRM, &sa, NULL) == -1)
+		die(EX_OSERR, "sigaction");
+	alarm((unsigned)seconds);
+}
+
+/*
  * A job is named by id or path; it must exist and name a configured wiki
  * and a title, or the caller exits 65 and ws-peerd holds the job for a
  * person.  A spool that cannot be read is a temporary failure (75).
@@ -239,5 +272,6 @@ sync_job_open(const char *arg, struct spool *sp, struct store *st,
 		diex(EX_DATAERR, "%s: no wiki or title", id);
 	if ((w = conf_wiki(ws_conf(), name)) == NULL)
 		diex(EX_DATAERR, "%s: wiki %s is not configured", id, name);
+	job_deadline(ws_conf()->deadline);
 	return w;
 }

@@ -206,6 +206,13 @@ global_key(struct parser *p, struct conf *c, const char *key, const char *val)
 			return fail(p, p->line, "workers: not a number from 1 "
 			    "to %d: %s", WORKERS_MAX, val);
 		c->workers = (int)n;
+	} else if (strcmp(key, "job-deadline") == 0) {
+		if (once(p, 1024, key) == -1)
+			return -1;
+		if (parse_long(val, 5, 86400, &n) == -1)
+			return fail(p, p->line, "job-deadline: not a number of "
+			    "seconds from 5 to 86400: %s", val);
+		c->deadline = (int)n;
 	} else if (strcmp(key, "groups-page") == 0) {
 		if (once(p, 16, key) == -1 ||
 		    page_key(p, key, val, &c->groupswiki, &c->groupspage) == -1)
@@ -759,6 +766,7 @@ conf_read(const char *path, char *err, size_t errlen)
 	c->holdafter = 20;
 	c->logincheck = 60;
 	c->workers = 4;
+	c->deadline = 3600;
 	c->trust = xcalloc(1, sizeof(*c->trust));
 	c->trust[c->ntrust++] = xstrdup("sysop");
 	if (path == NULL)

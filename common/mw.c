@@ -42,11 +42,16 @@
 #include "libcurl.h"
 #include "mw.h"
 
-#define REPLY_MAX	(256UL << 20)
+#define REPLY_MAX	(32UL << 20)	/* MediaWiki sends 8 MB at most */
 #define FILE_MAX	(4LL << 30)	/* a file downloaded, at most */
+#define XFER_SPEED	1024L		/* a file's bytes a second, at least, */
+					/* over the wiki's timeout */
+#define XFER_MAX	3600L		/* a file's whole transfer, seconds */
 #define JAR_MAX		(1UL << 20)
 #define GET_MAX		1500		/* longer queries are POSTed */
 #define MAXPARAM	32
+#define CONT_KEYS	8		/* continuation names, at most */
+#define BATCHES_MAX	100000		/* batches of one query, at most */
 #define ANON_TOKEN	"+\\"
 
 struct param {
@@ -61,6 +66,7 @@ struct req {
 	int		 upfd;		/* > 0: a file sent as "file" (upload) */
 	off_t		 upsize;
 	const char	*upname;
+	unsigned	 batches;	/* continuations followed */
 };
 
 struct buf {
@@ -237,6 +243,7 @@ req_free(struct req *r)
 		free(r->p[i].val);
 	}
 	r->n = 0;
+	r->batches = 0;
 }
 
 /* Titles joined by '|', or by U+001F when one of them holds a '|'. */
@@ -577,8 +584,8 @@ send_req(struct mw *m, struct req *r, int post, struct mwerr *e)
 		curl_easy_setopt(m->curl, CURLOPT_URL, m->w->api);
 		curl_easy_setopt(m->curl, CURLOPT_MIMEPOST, mime);
 		/* a large file takes its time: stalls time out, not size */
-		curl_easy_setopt(m->curl, CURLOPT_TIMEOUT, 0L);
-		curl_easy_setopt(m->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(m->curl, CURLOPT_TIMEOUT, XFER_MAX);
+		curl_easy_setopt(m->curl, CURLOPT_LOW_SPEED_LIMIT, XFER_SPEED);
 		curl_easy_setopt(m->curl, CURLOPT_LOW_SPEED_TIME, m->w->timeout);
 		post = 1;
 	} else if (post) {
@@ -909,26 +916,66 @@ call(struct mw *m, struct req *r, int flags, struct mwerr *e)
 	}
 }
 
-/* Copy every continuation parameter of the reply into r; 0 if none. */
+/* What a query asks for, to name it in an error. */
+static const char *
+req_what(const struct req *r)
+{
+	static const char *const keys[] = { "list", "generator", "prop" };
+	size_t i, k;
+
+	for (k = 0; k < 3; k++)
+		for (i = 0; i < r->n; i++)
+			if (strcmp(r->p[i].key, keys[k]) == 0)
+				return r->p[i].val;
+	return "query";
+}
+
+/*
+ * Copy every continuation parameter of the reply into r: 1, or 0 if none.
+ * -1 (e set) when the continuation cannot be a wiki's: not an object of
+ * at most CONT_KEYS names ending in "continue", the same as the request
+ * it answers (it would go round for ever), or past BATCHES_MAX batches.
+ */
 static int
-next_batch(json_t *root, struct req *r)
+next_batch(json_t *root, struct req *r, struct mwerr *e)
 {
 	json_t *cont = json_object_get(root, "continue"), *v;
-	const char *key;
+	const char *key, *val;
 	char num[32];
+	size_t i, len, same = 0, n = 0;
 
-	if (!json_is_object(cont))
+	if (cont == NULL)
 		return 0;
+	if (!json_is_object(cont) || json_object_size(cont) > CONT_KEYS)
+		return fail(e, 0, EX_PROTOCOL, "%s: a continuation of %zu "
+		    "names: no wiki sends that", req_what(r),
+		    json_object_size(cont));
+	if (++r->batches > BATCHES_MAX)
+		return fail(e, 0, EX_PROTOCOL, "%s: more than %d batches: "
+		    "it would never end", req_what(r), BATCHES_MAX);
 	json_object_foreach(cont, key, v) {
-		if (json_is_string(v))
-			req_set(r, key, json_string_value(v));
-		else if (json_is_integer(v)) {
+		len = strlen(key);
+		if (len < 8 || strcmp(key + len - 8, "continue") != 0 ||
+		    !(json_is_string(v) || json_is_integer(v)))
+			return fail(e, 0, EX_PROTOCOL, "%s: a continuation "
+			    "no wiki sends (%s)", req_what(r), key);
+		if (json_is_integer(v)) {
 			snprintf(num, sizeof(num), "%lld",
 			    (long long)json_integer_value(v));
-			req_set(r, key, num);
-		}
+			val = num;
+		} else
+			val = json_string_value(v);
+		for (i = 0; i < r->n; i++)
+			if (strcmp(r->p[i].key, key) == 0 &&
+			    strcmp(r->p[i].val, val) == 0)
+				same++;
+		req_set(r, key, val);
+		n++;
 	}
-	return 1;
+	if (n > 0 && same == n)
+		return fail(e, 0, EX_PROTOCOL, "%s: the wiki answered the "
+		    "same continuation again: it would never end", req_what(r));
+	return n > 0;
 }
 
 /*
@@ -953,8 +1000,13 @@ list_all(struct mw *m, struct req *r, const char *name,
 		}
 		json_array_foreach(jget(root, "query", name, NULL), i, j)
 			add(j, arg);
-		more = next_batch(root, r);
+		more = next_batch(root, r, e);
 		json_decref(root);
+		if (more == -1) {
+			req_free(r);
+			drop(arg);
+			return -1;
+		}
 	}
 	req_free(r);
 	return 0;
@@ -1350,8 +1402,10 @@ revs_query(struct mw *m, const char *title, long after, long upto, size_t max,
 			}
 			rev_parse(j, &out->v[out->n++]);
 		}
-		more = !(max > 0 && out->n == max) && next_batch(root, &r);
+		more = max > 0 && out->n == max ? 0 : next_batch(root, &r, e);
 		json_decref(root);
+		if (more == -1)
+			goto fail;
 	}
 	req_free(&r);
 	return 0;
@@ -1616,8 +1670,12 @@ pages_query(struct mw *m, const char **titles, size_t n, int content,
 						    "", sizeof(pages[0].now));
 					}
 			}
-			more = next_batch(root, &r);
+			more = next_batch(root, &r, e);
 			json_decref(root);
+			if (more == -1) {
+				root = NULL;
+				break;
+			}
 		}
 		for (i = 0; i < k; i++)
 			free(names[i]);
@@ -2226,8 +2284,13 @@ mw_files_of(struct mw *m, const char *title, struct mwfile **v, size_t *n,
 			memset(&f.v[f.n], 0, sizeof(f.v[0]));
 			file_fill(&f.v[f.n++], j);
 		}
-		more = next_batch(root, &r);
+		more = next_batch(root, &r, e);
 		json_decref(root);
+		if (more == -1) {
+			req_free(&r);
+			mw_files_free(f.v, f.n);
+			return -1;
+		}
 	}
 	req_free(&r);
 	*v = f.v;
@@ -2271,8 +2334,12 @@ mw_with_files(struct mw *m, const char **titles, size_t n, int *has,
 					if (strcmp(titles[i], t) == 0)
 						has[i] = 1;
 			}
-			more = next_batch(root, &r);
+			more = next_batch(root, &r, e);
 			json_decref(root);
+			if (more == -1) {
+				req_free(&r);
+				return -1;
+			}
 		}
 		req_free(&r);
 	}
@@ -2376,8 +2443,12 @@ mw_file_users(struct mw *m, const char *title,
 				done = 1;
 			mw_pages_free(&p, 1);
 		}
-		more = next_batch(root, &r);
+		more = next_batch(root, &r, e);
 		json_decref(root);
+		if (more == -1) {
+			req_free(&r);
+			return -1;
+		}
 	}
 	req_free(&r);
 	return 0;
@@ -2452,8 +2523,8 @@ mw_download(struct mw *m, const struct mwfile *f, int fd, char sha1[41],
 	curl_easy_setopt(m->curl, CURLOPT_WRITEDATA, &d);
 	curl_easy_setopt(m->curl, CURLOPT_MAXFILESIZE_LARGE,
 	    (curl_off_t)FILE_MAX);
-	curl_easy_setopt(m->curl, CURLOPT_TIMEOUT, 0L);
-	curl_easy_setopt(m->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(m->curl, CURLOPT_TIMEOUT, XFER_MAX);
+	curl_easy_setopt(m->curl, CURLOPT_LOW_SPEED_LIMIT, XFER_SPEED);
 	curl_easy_setopt(m->curl, CURLOPT_LOW_SPEED_TIME, m->w->timeout);
 	cc = curl_easy_perform(m->curl);
 	curl_easy_setopt(m->curl, CURLOPT_WRITEFUNCTION, on_data);
@@ -2706,8 +2777,13 @@ mw_trusted(struct mw *m, const char *title, long revid,
 				strlcpy(v[n].user, user, sizeof(v[n].user));
 			n++;
 		}
-		more = next_batch(root, &r);
+		more = next_batch(root, &r, e);
 		json_decref(root);
+		if (more == -1) {
+			req_free(&r);
+			free(v);
+			return -1;
+		}
 	}
 	req_free(&r);
 	if (!found && more) {

@@ -104,6 +104,8 @@ struct conf {
 	int		 logincheck;	/* seconds between ws-peerd's login
 					   checks */
 	int		 workers;	/* ws-peerd's jobs at once */
+	int		 deadline;	/* job-deadline: seconds a push or
+					   verify may run */
 	char		*groupswiki;	/* groups-page = WIKI:PAGE */
 	char		*groupspage;
 	char		*statuswiki;	/* status-page = WIKI:PAGE */

@@ -381,3 +381,19 @@ wiki_conf() {
 	[[ $output == *'"title":"Anonymous probe"'* ]]
 	[[ $output != *'Never anonymous'* ]]
 }
+
+@test "a wiki that would answer without end is stopped with one line: the same continuation again, one of 40 names, a 33 MB reply" {
+	mock_conf endless manykeys huge
+	run --separate-stderr timeout 60 ws-api changes endless 20260101000000
+	assert_status 76
+	[ "$stderr" = "ws-api: endless: changes: recentchanges: the wiki answered the same continuation again: it would never end" ]
+	run --separate-stderr timeout 60 ws-api members endless Category:Docs
+	assert_status 76
+	[ "$stderr" = "ws-api: endless: Category:Docs: categorymembers: the wiki answered the same continuation again: it would never end" ]
+	run --separate-stderr timeout 60 ws-api changes manykeys 20260101000000
+	assert_status 76
+	[ "$stderr" = "ws-api: manykeys: changes: recentchanges: a continuation of 40 names: no wiki sends that" ]
+	run --separate-stderr timeout 60 ws-api changes huge 20260101000000
+	assert_status 76
+	[ "$stderr" = "ws-api: huge: changes: reply larger than 32 MB" ]
+}

@@ -196,3 +196,25 @@ back_and_woken() {
 	[[ "$(ws-queue get "$job" waits)" == beta || "$(ws-queue get "$job" waits)" == gamma ]]
 	back_and_woken "$job" "$t" 'in the group no more'
 }
+
+@test "a push past job-deadline stops at once with one line, the job still queued; run again, it syncs" {
+	t="Past The Deadline"
+	synced "$t" $'A\n[[Category:Synced]]'
+	edit alpha "$t" $'A\nB\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	{ echo "job-deadline = 5"; cat "$WIKISYNC_CONF"; } >"$BATS_TEST_TMPDIR/deadline.conf"
+	export WIKISYNC_CONF=$BATS_TEST_TMPDIR/deadline.conf
+	# beta's API stalls before the sync's edit there, as a wiki that
+	# never answers would
+	interpose beta 'action=edit' 'sleep 30'
+	SECONDS=0
+	run --separate-stderr ws-push "$job"
+	assert_status 75
+	[ "$SECONDS" -lt 20 ]
+	[ "$stderr" = "ws-push: past job-deadline: stopped, the job stays queued" ]
+	unposed
+	has_job alpha "$t"
+	drained "$t"
+	everywhere "$t" $'A\nB\n[[Category:Synced]]'
+}

@@ -10,14 +10,19 @@
 #   slow         waits 5 s before answering (past a 1 s timeout)
 #   html         HTTP 200 with an HTML page, not the API's JSON
 #   moved        HTTP 301 to https://wiki.example.org/w/api.php
+#   endless      logs in, then answers every other query with the same continuation, for ever
+#   manykeys     logs in, then answers a continuation of 40 names
+#   huge         logs in, then answers a 33 MB reply
 # Every request is appended to PORTFILE.log: "METHOD PATH BODY<tab>User-Agent<tab>Accept-Encoding".
-# Invariant: it binds 127.0.0.1 only, and never answers as a working wiki would.
+# Invariant: it binds 127.0.0.1 only, and never answers as a working wiki would (the last three
+# answer a login as one would, only to reach their misbehaviour).
 import http.server
 import json
 import os
 import ssl
 import sys
 import time
+import urllib.parse
 
 
 def api_error(code, text):
@@ -47,6 +52,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             f.write("%s %s %s\t%s\t%s\n" % (self.command, self.path, body,
                     self.headers.get("User-Agent"), self.headers.get("Accept-Encoding")))
         mode = self.path.split("/")[1] if self.path.count("/") > 1 else ""
+        if mode in ("endless", "manykeys", "huge"):
+            return self.hostile(mode, body)
         if mode == "503":
             self.reply(503, b"<html>Service Unavailable</html>", "text/html", [("Retry-After", "7")])
         elif mode == "maxlag":
@@ -66,6 +73,32 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.reply(301, b"", "text/html", [("Location", "https://wiki.example.org/w/api.php")])
         else:
             self.reply(404, b"no such mode", "text/plain")
+
+    def hostile(self, mode, body):
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        if "multipart/form-data" not in (self.headers.get("Content-Type") or ""):
+            q.update(urllib.parse.parse_qs(body))
+        get = lambda k: (q.get(k) or [""])[0]
+        if get("meta") == "tokens":
+            out = {"batchcomplete": True, "query": {"tokens": {
+                "logintoken": "l+\\", "csrftoken": "c+\\", "watchtoken": "w+\\"}}}
+        elif get("action") == "login":
+            out = {"login": {"result": "Success", "lguserid": 1, "lgusername": "Peerd"}}
+        elif get("meta") == "userinfo" and not get("list") and not get("prop"):
+            out = {"batchcomplete": True, "query": {"userinfo": {
+                "id": 1, "name": "Peerd", "groups": ["bot", "sysop"],
+                "rights": ["edit", "bot", "delete", "undelete", "move", "upload"]}}}
+        elif mode == "endless":
+            out = {"continue": {"rccontinue": "20261207000000|1", "cmcontinue": "page|1",
+                                "continue": "-||"},
+                   "query": {"recentchanges": [], "categorymembers": []}}
+        elif mode == "manykeys":
+            out = {"continue": dict(("k%dcontinue" % i, "x") for i in range(40)),
+                   "query": {"recentchanges": [], "categorymembers": []}}
+        else:
+            self.reply(200, b'{"query":{"x":"' + b"a" * (33 << 20) + b'"}}')
+            return
+        self.reply(200, json.dumps(out).encode())
 
     do_GET = handle_any
     do_POST = handle_any
