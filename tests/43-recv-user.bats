@@ -52,6 +52,21 @@ teardown() { rm -rf "$D"; }
 	assert_status 64
 }
 
+@test "ws-setup-spool run again as root follows no link the sync user planted under the spool" {
+	mkdir -m 755 "$D/target"
+	as "$SYNC" sh -c 'mv "$1/bad" "$1/bad.old" && ln -s "$2" "$1/bad"' sh "$D/spool" "$D/target"
+	run --separate-stderr "$TOP/scripts/ws-setup-spool" -r "$RECV" -s "$SYNC" "$D/spool"
+	assert_status 65
+	[ "$stderr" = "ws-setup-spool: $D/spool/bad: a symbolic link: refused (move it away, then run again)" ]
+	[ "$(stat -c '%U:%G %a' "$D/target")" = "root:root 755" ]
+	# nothing under the spool is made by root, even where no link is
+	as "$SYNC" sh -c 'rm "$1/bad" && mv "$1/bad.old" "$1/bad" && rmdir "$1/queue/hold"' sh "$D/spool"
+	run "$TOP/scripts/ws-setup-spool" -r "$RECV" -s "$SYNC" "$D/spool"
+	assert_status 0
+	[ "$(stat -c '%U:%G %a' "$D/spool/queue/hold")" = "$SYNC:$SYNC 700" ]
+	[ "$(stat -c '%U:%G %a' "$D/spool/bad")" = "$SYNC:$RECV 2770" ]
+}
+
 @test "as the receiving user, a notification becomes a job, which the sync user takes" {
 	run --separate-stderr as "$RECV" ws-recv -v <"$TOP/tests/fixtures/mail/changed.eml"
 	assert_status 0
