@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 #include <syslog.h>
 
@@ -85,6 +86,27 @@ ws_log(int prio, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * While threads run (mw_threaded), a fatal error ends the process with
+ * _exit: exit handlers (saving sessions, flushing stdout) would run
+ * under the other threads, on handles they are using.
+ */
+static volatile int fast;
+
+void
+ws_exit_fast(int on)
+{
+	fast = on;
+}
+
+static void __attribute__((noreturn))
+leave(int ex)
+{
+	if (fast)
+		_exit(ex);
+	exit(ex);
+}
+
 void
 die(int ex, const char *fmt, ...)
 {
@@ -96,7 +118,7 @@ die(int ex, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	ws_log(LOG_ERR, "%s: %s", msg, strerror(e));
-	exit(ex);
+	leave(ex);
 }
 
 void
@@ -107,5 +129,5 @@ diex(int ex, const char *fmt, ...)
 	va_start(ap, fmt);
 	ws_vlog(LOG_ERR, fmt, ap);
 	va_end(ap);
-	exit(ex);
+	leave(ex);
 }

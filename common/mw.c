@@ -126,6 +126,7 @@ void
 mw_threaded(int on)
 {
 	threaded = on;
+	ws_exit_fast(on);
 }
 
 static int

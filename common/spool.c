@@ -452,6 +452,21 @@ job_get(const struct job *j, const char *key)
 	return NULL;
 }
 
+/*
+ * A job is one field a line: a line break in a value (a title or an
+ * error a wiki sent, say) would forge the fields after it, so it is
+ * written as a space.  Keys are the callers' own words.
+ */
+static char *
+one_line(const char *val)
+{
+	char *v = xstrdup(val), *p;
+
+	for (p = v; (p = strpbrk(p, "\r\n")) != NULL; p++)
+		*p = ' ';
+	return v;
+}
+
 void
 job_set(struct job *j, const char *key, const char *val)
 {
@@ -460,13 +475,13 @@ job_set(struct job *j, const char *key, const char *val)
 	for (i = 0; i < j->n; i++)
 		if (strcmp(j->key[i], key) == 0) {
 			free(j->val[i]);
-			j->val[i] = xstrdup(val);
+			j->val[i] = one_line(val);
 			return;
 		}
 	j->key = xreallocarray(j->key, j->n + 1, sizeof(*j->key));
 	j->val = xreallocarray(j->val, j->n + 1, sizeof(*j->val));
 	j->key[j->n] = xstrdup(key);
-	j->val[j->n++] = xstrdup(val);
+	j->val[j->n++] = one_line(val);
 }
 
 void

@@ -106,6 +106,8 @@ struct conf {
 	int		 workers;	/* ws-peerd's jobs at once */
 	int		 deadline;	/* job-deadline: seconds a push or
 					   verify may run */
+	int		 queuemax;	/* queue-max: jobs waiting in new/
+					   past which ws-recv says 75 */
 	char		*groupswiki;	/* groups-page = WIKI:PAGE */
 	char		*groupspage;
 	char		*statuswiki;	/* status-page = WIKI:PAGE */
@@ -143,6 +145,7 @@ void	 die(int, const char *, ...)
 	    __attribute__((noreturn, format(printf, 2, 3)));
 void	 diex(int, const char *, ...)
 	    __attribute__((noreturn, format(printf, 2, 3)));
+void	 ws_exit_fast(int);
 void	 ws_syslog_open(const char *);
 int	 syslog_facility(const char *);
 
