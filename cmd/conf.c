@@ -34,6 +34,7 @@ print_all(const struct conf *c, const char *spool)
 	printf("login-check = %d\n", c->logincheck);
 	printf("workers = %d\n", c->workers);
 	printf("job-deadline = %d\n", c->deadline);
+	printf("queue-max = %d\n", c->queuemax);
 	if (c->groupswiki)
 		printf("groups-page = %s:%s\n", c->groupswiki, c->groupspage);
 	if (c->statuswiki)

@@ -106,7 +106,7 @@ edit_event(const char *ev)
  */
 static int
 waiting(struct spool *sp, const char *wiki, const char *title,
-    const char *event, char *id, size_t idlen)
+    const char *event, char *id, size_t idlen, size_t *nnew)
 {
 	struct stat st;
 	struct job j;
@@ -117,8 +117,10 @@ waiting(struct spool *sp, const char *wiki, const char *title,
 	uint32_t tag = job_tag(wiki, title);
 	int found = 0;
 
+	*nnew = 0;
 	if (spool_ids(sp, Q_NEW, &ids, &n) == -1)
 		return 0;
+	*nnew = n;
 	for (i = n; i > 0 && i + DEDUP_MAX > n && !found; i--) {
 		/* another page's, by its name: not read */
 		if (!job_id_may_be(ids[i - 1], tag))
@@ -152,14 +154,19 @@ enqueue(struct spool *sp, const struct conf *c, const struct notice *nt)
 	const char *wiki = c->wikis[nt->wiki].name, *to;
 	struct job j;
 	char num[32], id[sizeof(j.id)];
+	size_t nnew;
 
-	if (waiting(sp, wiki, nt->title, nt->event, id, sizeof(id))) {
+	if (waiting(sp, wiki, nt->title, nt->event, id, sizeof(id), &nnew)) {
 		ws_log(LOG_DEBUG, "%s: %s: already queued as %s", wiki,
 		    nt->title, id);
 		if (wsopt.verbose)
 			printf("%s\n", id);
 		return;
 	}
+	/* a flood of mail waits in Exim's queue, not in the spool */
+	if (nnew >= (size_t)c->queuemax)
+		diex(EX_TEMPFAIL, "%s: %s: %zu jobs wait already (queue-max): "
+		    "the mail stays with Exim", wiki, nt->title, nnew);
 	memset(&j, 0, sizeof(j));
 	job_set(&j, "wiki", wiki);
 	job_set(&j, "title", nt->title);

@@ -206,6 +206,13 @@ global_key(struct parser *p, struct conf *c, const char *key, const char *val)
 			return fail(p, p->line, "workers: not a number from 1 "
 			    "to %d: %s", WORKERS_MAX, val);
 		c->workers = (int)n;
+	} else if (strcmp(key, "queue-max") == 0) {
+		if (once(p, 2048, key) == -1)
+			return -1;
+		if (parse_long(val, 1, 10000000, &n) == -1)
+			return fail(p, p->line, "queue-max: not a number from 1 "
+			    "to 10000000: %s", val);
+		c->queuemax = (int)n;
 	} else if (strcmp(key, "job-deadline") == 0) {
 		if (once(p, 1024, key) == -1)
 			return -1;
@@ -767,6 +774,7 @@ conf_read(const char *path, char *err, size_t errlen)
 	c->logincheck = 60;
 	c->workers = 4;
 	c->deadline = 3600;
+	c->queuemax = 10000;
 	c->trust = xcalloc(1, sizeof(*c->trust));
 	c->trust[c->ntrust++] = xstrdup("sysop");
 	if (path == NULL)

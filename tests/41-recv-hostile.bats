@@ -298,3 +298,21 @@ files() { find "$@" -type f 2>/dev/null | wc -l; }
 	[ "$(cat "$SPOOL"/bad/* | grep -c '^Subject: ')" -eq 3 ]
 	[ -z "$(ls -A "$SPOOL/bad" | grep '^\.')" ]
 }
+
+@test "a flood: past queue-max jobs waiting, a new page's mail exits 75 and stays with Exim; a page already queued still folds in" {
+	# a global key: before the wiki's section
+	sed -i '1i queue-max = 2' "$WIKISYNC_CONF"
+	ws-queue add w1 "Flood One" event=edit >/dev/null
+	ws-queue add w1 "Flood Two" event=edit >/dev/null
+	run --separate-stderr ws-recv -v <"$FIX/changed.eml"
+	assert_status 75
+	[ -z "$output" ]
+	[[ "$stderr" == "ws-recv: w1: "*": 2 jobs wait already (queue-max): the mail stays with Exim" ]]
+	[ "$(jobs_made)" -eq 2 ]
+	[ "$(kept)" -eq 0 ]
+	# room again: the same mail makes its job
+	for j in $(ws-queue ls | cut -f2); do ws-queue done "$j"; done
+	run --separate-stderr ws-recv -v <"$FIX/changed.eml"
+	assert_status 0
+	[ "$(jobs_made)" -eq 1 ]
+}
