@@ -377,8 +377,16 @@ follow_pending(struct page *pg, struct side *s)
 		if (store_set(pg->st, s->w->name, pg->title, s->ptr.sha1,
 		    MOVED_REV, s->ptr.gen, s->ptr.pageid) == -1)
 			die(EX_TEMPFAIL, "store: %s %s", s->w->name, pg->title);
+		/* as the store has it now: no base here, and no move to
+		   follow back to the title it left (moves) */
 		strlcpy(s->ptr.revid, MOVED_REV, sizeof(s->ptr.revid));
+		strlcpy(s->ptr.title, pg->title, sizeof(s->ptr.title));
 		s->hasptr = 0;
+		/* made here as a new page: watched, so its edits mail */
+		t = pg->title;
+		if (mw_watch(s->mw, &t, 1, &e) == -1)
+			ws_log(LOG_WARNING, "%s: watching %s: %s", s->w->name,
+			    pg->title, e.msg);
 		memset(&s->base, 0, sizeof(s->base));
 		s->base.rank = -1;
 		return MOVED;

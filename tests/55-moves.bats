@@ -335,3 +335,40 @@ sha1() { printf '%s' "$1" | sha1sum | cut -d' ' -f1; }
 	drained "$to"
 	[ "$(held)" -eq 0 ]
 }
+
+# moved_deleted FIRST: alpha moves the page while beta deletes it; the
+# job of FIRST's mail runs first, by hand, then the loop drains the rest
+moved_deleted() {
+	local t="Moved Deleted $1" to="Moved Deleted $1 Done" text=$'kept\n[[Category:Synced]]'
+	synced "$t" "$text"
+	watch beta "$t"
+	ws-testbed move "$BED" alpha "$t" "$to" "tidier" >/dev/null
+	ws-testbed delete "$BED" beta "$t" "gone" >/dev/null
+	wait_for 10 has_job alpha "$t"
+	wait_for 10 has_job beta "$t"
+	job=$(jobof "$1" "$t")
+	run ws-push "$job"
+	assert_status 0
+	ws-verify "$job" >/dev/null || :
+	drained "$to"
+	# the move wins, as an edit would: every wiki has the page at the
+	# new title, beta made anew there; beta keeps its deletion of the
+	# old title, where alpha and gamma keep the move's redirect
+	for w in alpha beta gamma; do
+		has_text "$w" "$to" "$text"
+	done
+	missing beta "$t"
+	[ "$(held)" -eq 0 ]
+	# and later edits under the new title sync everywhere
+	edit beta "$to" $'kept\nafter\n[[Category:Synced]]' >/dev/null
+	wait_for 5 has_text alpha "$to" $'kept\nafter\n[[Category:Synced]]'
+	wait_for 5 has_text gamma "$to" $'kept\nafter\n[[Category:Synced]]'
+}
+
+@test "moved on alpha while deleted on beta, alpha's job first: beta gets the page under the new title, not sent back to the old one" {
+	moved_deleted alpha
+}
+
+@test "moved on alpha while deleted on beta, beta's job first: the move wins there too" {
+	moved_deleted beta
+}
