@@ -238,22 +238,14 @@ static void
 enqueue(const char *wiki, const char *title, int group)
 {
 	struct job j;
-	char num[32];
+	char id[sizeof(j.id)];
 
 	if (!queued_add(wiki, title))
 		return;
-	memset(&j, 0, sizeof(j));
-	job_set(&j, "wiki", wiki);
-	job_set(&j, "title", title);
-	job_set(&j, "event", "scan");
-	snprintf(num, sizeof(num), "%lld", (long long)time(NULL));
-	job_set(&j, "received", num);
-	job_set(&j, "attempts", "0");
-	if (job_add(&sp, &j) == -1)
+	if (job_queue(&sp, wiki, title, "scan", id) == -1)
 		die(EX_TEMPFAIL, "%s/queue", sp.path);
-	ws_log(LOG_DEBUG, "%s: %s: queued as %s", wiki, title, j.id);
-	queued_made(j.id, title, group);
-	job_free(&j);
+	ws_log(LOG_DEBUG, "%s: %s: queued as %s", wiki, title, id);
+	queued_made(id, title, group);
 }
 
 static void

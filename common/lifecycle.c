@@ -157,6 +157,47 @@ move_reserved(struct page *pg, const char *from, const char *to,
 	return 1;
 }
 
+/*
+ * The page went from old on s meanwhile: by a move of its own there, to
+ * another title than the group's (two wikis moved it two ways at once)?
+ * Then the page it moved is its editors' too, and is synced as a page of
+ * its own, by a job queued for it now, not left on s alone; both titles
+ * end on every wiki, and nothing either side did is undone.  Where it
+ * went in at (size 512), else "".
+ */
+static void
+moved_elsewhere(struct page *pg, const struct side *s, const char *old,
+    char *at)
+{
+	struct mwlog l;
+	struct mwpage tp;
+	struct mwerr e;
+	const char *t;
+	char id[64];
+
+	*at = '\0';
+	if (mw_log_last(s->mw, old, "move", &l, &e) == -1)
+		return;
+	if (strncmp(l.action, "move", 4) != 0 || *l.target == '\0' ||
+	    strcmp(l.target, pg->title) == 0) {
+		mw_log_free(&l);
+		return;
+	}
+	t = l.target;
+	memset(&tp, 0, sizeof(tp));
+	if (mw_info(s->mw, &t, 1, &tp, &e) == 0 && !tp.missing &&
+	    tp.pageid == s->ptr.pageid) {
+		if (job_queue(pg->sp, s->w->name, tp.title, "moved", id) == -1)
+			die(EX_TEMPFAIL, "%s/queue", pg->sp->path);
+		ws_log(LOG_NOTICE, "%s: %s: moved to %s there meanwhile: "
+		    "queued as %s, to sync as a page of its own", s->w->name,
+		    old, tp.title, id);
+		strlcpy(at, tp.title, 512);
+	}
+	mw_pages_free(&tp, 1);
+	mw_log_free(&l);
+}
+
 /* A move done: the new title marked seen, see follow_move. */
 static void
 moved_seen(struct side *s, const char *to)
@@ -215,9 +256,10 @@ follow_move(struct page *pg, struct side *mv, const char *to, int noredir,
 		else if (side_ptr_deleted(s) && s->top.missing &&
 		    (tp.missing || tp.redirect))
 			s->move = 4;		/* restored on mv, then moved */
-		else if (s->top.missing || s->top.pageid != s->ptr.pageid)
+		else if (s->top.missing || s->top.pageid != s->ptr.pageid) {
 			ws_log(LOG_NOTICE, "%s: %s: gone from there meanwhile: "
 			    "made at %s", s->w->name, pg->title, to);
+		}
 		else if (!tp.missing && !tp.redirect) {
 			mw_pages_free(&tp, 1);
 			return move_blocked(pg, s, pg->title, to, mv->w->name);
@@ -360,7 +402,7 @@ follow_pending(struct page *pg, struct side *s)
 	struct mwpage op;
 	struct mwerr e;
 	const char *t;
-	char old[512], from[512], hops[MOVES_MAX + 1][512];
+	char old[512], from[512], at[512], hops[MOVES_MAX + 1][512];
 	int has, noredir[MOVES_MAX + 1];
 	size_t k, n;
 
@@ -374,7 +416,15 @@ follow_pending(struct page *pg, struct side *s)
 	if (!has) {
 		ws_log(LOG_NOTICE, "%s: %s: gone from %s meanwhile: made here",
 		    s->w->name, pg->title, old);
-		if (store_set(pg->st, s->w->name, pg->title, s->ptr.sha1,
+		/*
+		 * No base here; and none at the old title either, which
+		 * would send later jobs of that title here: it says where
+		 * the page went there (a move of its own), else here.
+		 */
+		moved_elsewhere(pg, s, old, at);
+		if (store_set_as(pg->st, s->w->name, old, *at ? at : pg->title,
+		    s->ptr.sha1, MOVED_REV, s->ptr.gen, s->ptr.pageid) == -1 ||
+		    store_set(pg->st, s->w->name, pg->title, s->ptr.sha1,
 		    MOVED_REV, s->ptr.gen, s->ptr.pageid) == -1)
 			die(EX_TEMPFAIL, "store: %s %s", s->w->name, pg->title);
 		/* as the store has it now: no base here, and no move to

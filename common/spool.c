@@ -559,6 +559,31 @@ job_id_may_be(const char *id, uint32_t tag)
 }
 
 /* A new job in new/, due now; fills in j->id. */
+/*
+ * A job for wiki's title, made by the sync or a scan (not a mail): due
+ * now, event as given.  Its id in id (sizeof(j.id)), or -1, errno set.
+ */
+int
+job_queue(struct spool *sp, const char *wiki, const char *title,
+    const char *event, char *id)
+{
+	struct job j;
+	char num[32];
+	int r;
+
+	memset(&j, 0, sizeof(j));
+	job_set(&j, "wiki", wiki);
+	job_set(&j, "title", title);
+	job_set(&j, "event", event);
+	snprintf(num, sizeof(num), "%lld", (long long)time(NULL));
+	job_set(&j, "received", num);
+	job_set(&j, "attempts", "0");
+	if ((r = job_add(sp, &j)) == 0 && id != NULL)
+		strlcpy(id, j.id, sizeof(j.id));
+	job_free(&j);
+	return r;
+}
+
 int
 job_add(struct spool *sp, struct job *j)
 {

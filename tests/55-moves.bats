@@ -372,3 +372,25 @@ moved_deleted() {
 @test "moved on alpha while deleted on beta, beta's job first: the move wins there too" {
 	moved_deleted beta
 }
+
+@test "moved on alpha to one title while beta moved it to another: both titles on every wiki, nothing held" {
+	t="Two Ways" to="Two Ways Here" r="Two Ways There" text=$'both\n[[Category:Synced]]'
+	synced "$t" "$text"
+	watch beta "$t"
+	ws-testbed move "$BED" alpha "$t" "$to" "tidier" >/dev/null
+	ws-testbed move "$BED" beta "$t" "$r" "other" >/dev/null
+	wait_for 10 has_job alpha "$t"
+	wait_for 10 has_job beta "$t"
+	job=$(jobof alpha "$t")
+	run ws-push "$job"
+	assert_status 0
+	ws-verify "$job" >/dev/null || :
+	peerd_start
+	wait_for 15 has_text alpha "$r" "$text"
+	wait_for 10 idle
+	for w in alpha beta gamma; do
+		has_text "$w" "$to" "$text"
+		has_text "$w" "$r" "$text"
+	done
+	[ "$(held)" -eq 0 ]
+}
