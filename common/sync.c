@@ -646,9 +646,10 @@ report(const struct page *pg, FILE *out)
 
 /*
  * The page is missing on w, or in none of w's groups there, but w synced
- * it (its store pointer says so, and not that the page was deleted there
- * by agreement): the set of wikis is what another wiki that synced it and
- * has it still makes of it, if w is in that set.  So the edit that takes
+ * it (its store pointer says so, or that the page was deleted there by an
+ * agreement another wiki was left out of): the set of wikis is what
+ * another wiki that synced it and has it still, with a live pointer,
+ * makes of it, if w is in that set.  So the edit that takes
  * a page out of its group's categories, or deletes it, reaches every
  * wiki of the group; once none has it in the group, it is not synced.
  * 1 found, 0 not; -1 when not found, but a wiki that synced the page did
@@ -669,8 +670,10 @@ set_elsewhere(struct store *st, const struct wiki *w, const char *title,
 
 	*silent = NULL;
 
+	/* w's deletion agreed on without a wiki that did not answer: that
+	   one has the page still, and its set takes the deletion there */
 	if (store_get(st, w->name, title, &p) == -1 ||
-	    strcmp(p.revid, DELETED_REV) == 0 || strcmp(p.revid, MOVED_REV) == 0)
+	    strcmp(p.revid, MOVED_REV) == 0)
 		return 0;
 	for (i = 0; i < c->nwikis && !found; i++) {
 		if (&c->wikis[i] == w ||

@@ -218,3 +218,20 @@ back_and_woken() {
 	drained "$t"
 	everywhere "$t" $'A\nB\n[[Category:Synced]]'
 }
+
+@test "a deletion agreed while beta did not answer reaches beta once back, from the same job (explore delete-down:10:beta-stop)" {
+	t="Deleted While Away"
+	synced "$t" $'one\n[[Category:Synced]]'
+	ws-testbed stop "$BED" beta
+	ws-testbed delete "$BED" alpha "$t" "gone" >/dev/null
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	push_verify_out beta "$job"
+	missing gamma "$t"
+	ws-testbed start "$BED" beta
+	# the job run again: alpha's own base says deleted, but beta's does
+	# not, and beta has the page: the deletion goes there
+	push_verify "$job"
+	missing beta "$t"
+	missing alpha "$t"
+}
