@@ -215,12 +215,17 @@ side_ptr_deleted(const struct side *s)
 	return s->hasptr && strcmp(s->ptr.revid, DELETED_REV) == 0;
 }
 
-/* Was the page deleted on s since its last agreement, which had a text? */
+/*
+ * Was the page deleted on s since its last agreement, which had a text?
+ * Also when this job wrote there since: a page missing after the job's
+ * own write was deleted by someone meanwhile, and made anew from the
+ * others' text it would lose what an editor saved there just before
+ * (MediaWiki merges such a save into the sync's edit).
+ */
 int
 side_gone(const struct side *s)
 {
-	return s->top.missing && s->hasptr && !side_ptr_deleted(s) &&
-	    s->base.rank != JOB_RANK;
+	return s->top.missing && s->hasptr && !side_ptr_deleted(s);
 }
 
 /* Does s take part in what this round writes and agrees on? */

@@ -235,3 +235,30 @@ back_and_woken() {
 	missing beta "$t"
 	missing alpha "$t"
 }
+
+@test "deleted on alpha between two rounds of a job that wrote there, after an edit MediaWiki merged into the sync's: a deletion, not a page to make anew (chaos: 5 wikis, lifecycle, seed 2)" {
+	t="Deleted Between Rounds"
+	synced "$t" $'one\ntwo\nthree\n[[Category:Synced]]'
+	edit alpha "$t" $'one\nfrom alpha\ntwo\nthree\n[[Category:Synced]]' >/dev/null
+	edit beta "$t" $'one\ntwo\nthree\nfrom beta\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	# the job merges, and writes to alpha; before that write an editor
+	# saves a line there (MediaWiki merges the sync's edit with it);
+	# before the job reads alpha again, the page is deleted there
+	printf '%s' $'one\nfrom alpha\ntwo\nalpha again\nthree\n[[Category:Synced]]' >"$BATS_TEST_TMPDIR/again"
+	interpose alpha 'action=edit' \
+	    "ws-testbed edit '$BED' alpha '$t' \"\$(cat '$BATS_TEST_TMPDIR/again')\" >/dev/null" \
+	    'action=query' "ws-testbed delete '$BED' alpha '$t' 'deleted as it synced' >/dev/null"
+	push_interposed "$job" "ws-testbed delete"
+	# alpha's deletion is a deletion: the page is not made again there
+	# from the others' text without its editor's line
+	drained "$t"
+	missing alpha "$t"
+	missing beta "$t"
+	# restored on alpha, every line comes back everywhere
+	ws-testbed undelete "$BED" alpha "$t" "back" >/dev/null
+	wait_for 10 has_text beta "$t" $'one\nfrom alpha\ntwo\nalpha again\nthree\nfrom beta\n[[Category:Synced]]'
+	wait_for 10 idle
+	everywhere "$t" $'one\nfrom alpha\ntwo\nalpha again\nthree\nfrom beta\n[[Category:Synced]]'
+}
