@@ -34,26 +34,6 @@
 static const char usage[] = "[-kqv] [-c file] [-d dir] [wiki ...]";
 
 
-static void
-iso(long long t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	gmtime_r(&tt, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static void
-clock_time(long long t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	localtime_r(&tt, &tm);
-	strftime(buf, len, "%H:%M:%S", &tm);
-}
-
 static int
 state_write(int dir, const char *name, const struct wikistate *st)
 {
@@ -121,9 +101,9 @@ static void
 change_line(const struct wiki *w, const struct wikistate *st, char *buf,
     size_t len)
 {
-	char at[16], d[32];
+	char at[WS_TIMELEN], d[32];
 
-	clock_time(st->since, at, sizeof(at));
+	ws_time(st->since, at, sizeof(at));
 	if (st->up == 1) {
 		duration(st->since - st->previous, d, sizeof(d));
 		snprintf(buf, len, "%s up again at %s after %s down", w->name,
@@ -148,7 +128,7 @@ report(const struct wiki *w, struct wikistate *st, const char *line)
 	for (i = 0; line[i] != '\0' && i + 1 < sizeof(subject); i++)
 		subject[i] = line[i] >= ' ' && line[i] < 127 ? line[i] : '?';
 	subject[i] = '\0';
-	iso(st->since, since, sizeof(since));
+	ws_time(st->since, since, sizeof(since));
 	if (gethostname(host, sizeof(host)) == -1)
 		strlcpy(host, "?", sizeof(host));
 	host[sizeof(host) - 1] = '\0';
@@ -344,7 +324,7 @@ login_main(int argc, char *argv[])
 		w = ws[i];
 		ok = check(w, keep, &u, &loggedin, &e) == 0;
 		came_up = record(dir, w, ok ? NULL : &e, &st);
-		iso(st.since, since, sizeof(since));
+		ws_time(st.since, since, sizeof(since));
 		if (ok) {
 			if (!keep || came_up)
 				warn_rights(w, &u);

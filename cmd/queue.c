@@ -773,17 +773,6 @@ cmd_wait(int argc, char **argv)
 	}
 }
 
-static char *
-fmt_time(long t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-
-	if (t <= 0)
-		return strlcpy(buf, "-", len), buf;
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%S", localtime(&tt));
-	return buf;
-}
-
 static int
 cmd_ls(int argc, char **argv)
 {
@@ -824,7 +813,7 @@ cmd_ls(int argc, char **argv)
 			    job_get(&j, "wiki") ? job_get(&j, "wiki") : "-",
 			    job_get(&j, "title") ? job_get(&j, "title") : "-",
 			    field_long(&j, "attempts"),
-			    fmt_time(j.state == Q_NEW ? (long)j.mtime.tv_sec :
+			    ws_time(j.state == Q_NEW ? (long)j.mtime.tv_sec :
 			    0, tb, sizeof(tb)), err ? err : "-");
 			job_free(&j);
 		}

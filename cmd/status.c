@@ -89,20 +89,6 @@ struct table {
 	size_t		 ncell;
 };
 
-static void
-iso(long long t, char *buf, size_t len)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-
-	if (t <= 0) {
-		strlcpy(buf, "-", len);
-		return;
-	}
-	gmtime_r(&tt, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /*
  * SPOOL/groups.err: ws-groups refused the page's last version, since its
  * mtime; else SPOOL/groups.wiki, the version in force, since its mtime.
@@ -481,7 +467,7 @@ tables(const struct status *s, const struct conf *c, int clock,
 		cell(t, "checked");
 	for (i = 0; i < s->nws; i++) {
 		w = &s->ws[i];
-		iso(w->since, a, sizeof(a));
+		ws_time(w->since, a, sizeof(a));
 		duration((long long)s->now - w->checked, d, sizeof(d));
 		cell(t, "%s", w->w->name);
 		cell(t, "%s", w->up == 1 ? "up" : w->up == 0 ? "down" :
@@ -510,7 +496,7 @@ tables(const struct status *s, const struct conf *c, int clock,
 	cell(t, "%zu", s->waiting);
 	cell(t, "%zu", s->running);
 	cell(t, "%zu", s->nheld);
-	iso(s->oldest, a, sizeof(a));
+	ws_time(s->oldest, a, sizeof(a));
 	duration((long long)s->now - s->oldest, d, sizeof(d));
 	if (s->oldest == 0 || !clock)
 		cell(t, "%s", a);
@@ -585,7 +571,7 @@ tables(const struct status *s, const struct conf *c, int clock,
 		cell(t, "page");
 		cell(t, "state");
 		cell(t, "since");
-		iso(s->gtime, a, sizeof(a));
+		ws_time(s->gtime, a, sizeof(a));
 		cell(t, "%s:%s", c->groupswiki, c->groupspage);
 		if (s->gerr[0] != '\0')
 			cell(t, "refused: %s", s->gerr);
@@ -603,7 +589,7 @@ tables(const struct status *s, const struct conf *c, int clock,
 		cell(t, "last sync");
 		cell(t, "page");
 		for (i = 0; i < c->ngroups; i++) {
-			iso(s->last[i].time, b, sizeof(b));
+			ws_time(s->last[i].time, b, sizeof(b));
 			cell(t, "%s", c->groups[i].name);
 			cell(t, "%s", b);
 			if (s->last[i].time == 0)

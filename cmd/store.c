@@ -144,7 +144,6 @@ cmd_log(int argc, char **argv)
 	const char *wiki = NULL;
 	long max = -1, shown = 0;
 	off_t i;
-	time_t t;
 	int ch;
 
 	optind = 1;
@@ -165,8 +164,7 @@ cmd_log(int argc, char **argv)
 			continue;
 		if (store_ptr_read(&st, r.wiki, r.key, &p) == -1)
 			strlcpy(p.title, r.key, sizeof(p.title));
-		t = (time_t)r.time;
-		strftime(tb, sizeof(tb), "%Y-%m-%dT%H:%M:%S", localtime(&t));
+		ws_time(r.time, tb, sizeof(tb));
 		printf("%s\t%s\t%s\t%s\t%s\t%s\n", tb, r.wiki, p.title, r.old,
 		    r.new, r.revid);
 		shown++;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <strings.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "wikisync.h"
 
@@ -105,6 +106,24 @@ leave(int ex)
 	if (fast)
 		_exit(ex);
 	exit(ex);
+}
+
+/*
+ * A time as every program prints it, for machines and operators alike:
+ * UTC, ISO 8601, with its zone ("2026-12-07T04:10:03Z"); "-" for none
+ * (t <= 0).  len: at least WS_TIMELEN.
+ */
+char *
+ws_time(long long t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t <= 0 || gmtime_r(&tt, &tm) == NULL)
+		strlcpy(buf, "-", len);
+	else
+		strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
 }
 
 void

@@ -146,6 +146,8 @@ void	 die(int, const char *, ...)
 void	 diex(int, const char *, ...)
 	    __attribute__((noreturn, format(printf, 2, 3)));
 void	 ws_exit_fast(int);
+#define WS_TIMELEN	21	/* "2026-12-07T04:10:03Z" and its NUL */
+char	*ws_time(long long, char *, size_t);
 void	 ws_syslog_open(const char *);
 int	 syslog_facility(const char *);
 

@@ -133,7 +133,7 @@ wiki_conf() {
 	assert_status 77
 	[[ ${lines[0]} =~ ^alpha\ down\ $iso\ login\ as\ Peerd@wikisync\ refused:\ Failed:\ Incorrect\ username\ or\ password ]]
 	[[ ${lines[1]} == "beta up "* ]]
-	[[ $stderr == "ws-login: alpha down since "[0-2][0-9]:[0-5][0-9]:[0-5][0-9]" (login as Peerd@wikisync refused: Failed: Incorrect"* ]]
+	[[ $stderr =~ ^ws-login:\ alpha\ down\ since\ $iso\ \(login\ as\ Peerd@wikisync\ refused:\ Failed:\ Incorrect ]]
 	grep -qx 'state=down' "$SPOOL/state/alpha"
 	grep -qx 'code=77' "$SPOOL/state/alpha"
 	run --separate-stderr ws-api whoami alpha
@@ -197,14 +197,14 @@ wiki_conf() {
 	assert_status 75
 	[[ ${lines[0]} =~ ^alpha\ up\ $iso\ as\ Peerd$ ]]
 	[[ ${lines[1]} =~ ^beta\ down\ $iso\ connection\ refused$ ]]
-	[[ $stderr =~ ^ws-login:\ beta\ down\ since\ [0-9:]{8}\ \(connection\ refused\)$ ]]
+	[[ $stderr =~ ^ws-login:\ beta\ down\ since\ $iso\ \(connection\ refused\)$ ]]
 	grep -qx 'state=down' "$SPOOL/state/beta"
 	grep -qx 'last_error=connection refused' "$SPOOL/state/beta"
 	grep -qx 'code=75' "$SPOOL/state/beta"
 	[ "$(mails)" -eq 1 ]
 	grep -qx 'ARGS: -t -oi' "$MAILS"
 	grep -qx 'To: ops@wikisync.test' "$MAILS"
-	grep -qE '^Subject: wikisync: beta down since [0-9:]{8} \(connection refused\)$' "$MAILS"
+	grep -qE "^Subject: wikisync: beta down since $iso "'\(connection refused\)$' "$MAILS"
 	grep -qx 'Auto-Submitted: auto-generated' "$MAILS"
 	# still down: no new report, the same since
 	since=$(grep '^since=' "$SPOOL/state/beta")
@@ -224,14 +224,14 @@ wiki_conf() {
 	WIKISYNC_SENDMAIL=$BATS_TEST_TMPDIR/badmail run --separate-stderr ws-login -k
 	assert_status 0
 	[[ ${lines[1]} =~ ^beta\ up\ $iso\ as\ Peerd$ ]]
-	[[ ${stderr_lines[0]} =~ ^ws-login:\ beta\ up\ again\ at\ [0-9:]{8}\ after\ 7m3[7-9]s\ down$ ]]
+	[[ ${stderr_lines[0]} =~ ^ws-login:\ beta\ up\ again\ at\ $iso\ after\ 7m3[7-9]s\ down$ ]]
 	[ "${stderr_lines[1]}" = "ws-login: beta: cannot mail the report to ops@wikisync.test; the next run tries again" ]
 	[ "$(mails)" -eq 1 ]
 	run --separate-stderr ws-login -k
 	assert_status 0
 	[ -z "$stderr" ]
 	[ "$(mails)" -eq 2 ]
-	grep -qE '^Subject: wikisync: beta up again at [0-9:]{8} after 7m3[7-9]s down$' "$MAILS"
+	grep -qE '^Subject: wikisync: beta up again at [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z after 7m3[7-9]s down$' "$MAILS"
 	grep -qx 'state=up' "$SPOOL/state/beta"
 	run --separate-stderr ws-login -k
 	assert_status 0
@@ -247,14 +247,14 @@ wiki_conf() {
 	chmod +x "$BATS_TEST_TMPDIR/badmail"
 	WIKISYNC_SENDMAIL=$BATS_TEST_TMPDIR/badmail run --separate-stderr ws-login -k
 	assert_status 75
-	[ "${stderr_lines[0]}" = "ws-login: readonly down since $(date +%T -d "@$(sed -n 's/^since=//p' "$SPOOL/state/readonly")") (readonly: The wiki is currently in read-only mode.)" ]
+	[ "${stderr_lines[0]}" = "ws-login: readonly down since $(date -u +%Y-%m-%dT%H:%M:%SZ -d "@$(sed -n 's/^since=//p' "$SPOOL/state/readonly")") (readonly: The wiki is currently in read-only mode.)" ]
 	[ "${stderr_lines[1]}" = "ws-login: readonly: cannot mail the report to ops@wikisync.test; the next run tries again" ]
 	grep -qx 'state=down' "$SPOOL/state/readonly"
 	run --separate-stderr ws-login -k
 	assert_status 75
 	[ -z "$stderr" ]
 	[ "$(mails)" -eq 1 ]
-	grep -qE '^Subject: wikisync: readonly down since [0-9:]{8} \(readonly: The wiki is currently in read-only mode\.\)$' "$MAILS"
+	grep -qE "^Subject: wikisync: readonly down since $iso "'\(readonly: The wiki is currently in read-only mode\.\)$' "$MAILS"
 	run --separate-stderr ws-login -k
 	[ "$(mails)" -eq 1 ]
 }
