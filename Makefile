@@ -90,7 +90,8 @@ install: all
 	install -d $(DESTDIR)$(SHAREDIR)/cron $(DESTDIR)$(SHAREDIR)/systemd
 	install -m 644 scripts/cron/wikisync $(DESTDIR)$(SHAREDIR)/cron
 	install -m 644 scripts/WikiSync_group.wiki $(DESTDIR)$(SHAREDIR)
-	sed 's|/usr/local/sbin/|$(SBINDIR)/|' scripts/systemd/ws-peerd.service \
+	sed 's|/usr/local/sbin|$(SBINDIR)|g; s|/usr/local/bin|$(BINDIR)|g' \
+	    scripts/systemd/ws-peerd.service \
 	    >$(DESTDIR)$(SHAREDIR)/systemd/ws-peerd.service
 	install -d $(DESTDIR)$(SHAREDIR)/exim4/router $(DESTDIR)$(SHAREDIR)/exim4/transport
 	install -m 644 scripts/exim4/router/140_wikisync_relay scripts/exim4/router/150_wikisync \

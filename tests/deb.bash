@@ -39,6 +39,8 @@ grep -q '^WIKISYNC_COMMAND = /usr/bin/ws-recv$' /etc/exim4/conf.d/transport/30_w
 	fail "the transport does not name /usr/bin/ws-recv"
 grep -q '^ExecStart=/usr/sbin/ws-peerd$' /lib/systemd/system/ws-peerd.service ||
 	fail "the unit does not run /usr/sbin/ws-peerd"
+grep -qx 'Environment=PATH=/usr/sbin:/usr/bin:/usr/bin:/bin' /lib/systemd/system/ws-peerd.service ||
+	fail "the unit's PATH: $(grep PATH= /lib/systemd/system/ws-peerd.service)"
 [ ! -e /etc/systemd/system/multi-user.target.wants/ws-peerd.service ] ||
 	fail "ws-peerd enabled before it is configured"
 man -w ws-peerd >/dev/null 2>&1 || fail "no man page for ws-peerd"
@@ -65,11 +67,14 @@ done
 runuser -u wikisync -- ws-conf -p >/dev/null 2>"$work/conf.err" || fail "ws-conf -p: $(cat "$work/conf.err")"
 [ "$(ws-conf groups)" = docs ] || fail "ws-conf groups: $(ws-conf groups)"
 
-# a reinstall (an upgrade) keeps the configuration and the queue
+# a reinstall (an upgrade) keeps the configuration, its mode and the queue
 id=$(runuser -u wikisync -- ws-queue add a Kept)
-cp /etc/wikisync/wikisync.conf "$work/conf.before"
+chmod 640 /etc/wikisync/wikisync.conf
+cp -p /etc/wikisync/wikisync.conf "$work/conf.before"
 apt install --reinstall "$deb"
 cmp -s /etc/wikisync/wikisync.conf "$work/conf.before" || fail "reinstall changed wikisync.conf"
+[ "$(stat -c '%a' /etc/wikisync/wikisync.conf)" = 640 ] || fail "reinstall changed wikisync.conf's mode"
+chmod 644 /etc/wikisync/wikisync.conf
 runuser -u wikisync -- ws-queue ls | grep -q "$id" || fail "reinstall lost the queued job"
 
 # remove: the programs go, the configuration and the spool stay
