@@ -15,7 +15,7 @@ teardown() { bed_teardown; }
 @test "explore: a bad replay or scenario is refused with one line, and -l lists the scenarios" {
 	run --separate-stderr "$TOP/tests/explore" -b "$BED" --replay 'edits3:x:beta+'
 	assert_status 64
-	[ "$stderr" = "explore: edits3:x:beta+: not SCENARIO:INDEX:ACTION of a scenario here" ]
+	[ "$stderr" = "explore: edits3:x:beta+: not SCENARIO:INDEX:ACTION[,INDEX:ACTION] of a scenario here" ]
 	run --separate-stderr "$TOP/tests/explore" -s nosuch
 	assert_status 64
 	[ "$stderr" = "explore: nosuch: no such scenario (-l lists them)" ]
