@@ -180,7 +180,7 @@ replay(struct page *pg, struct side *src, struct mw *from, struct side *s,
 	char sum[512], got[SHA1_HEX + 1];
 	long after = s->after, upto = src->top.rev.revid;
 	size_t i;
-	int rc, first = 1;
+	int rc;
 
 	for (;;) {
 		memset(&rv, 0, sizeof(rv));
@@ -211,12 +211,13 @@ replay(struct page *pg, struct side *src, struct mw *from, struct side *s,
 			if (r->text == NULL)
 				continue;	/* suppressed on the source */
 			sync_summary(sum, sizeof(sum), src->w, r);
-			/* between the first and the last, only the sync
-			   user's revisions of this very run: no editor
-			   can have based an edit on them but for a moment */
+			/* each in a later second than the one before: an
+			   editor who loaded one of them and saves after the
+			   next would otherwise overwrite it unseen
+			   (MediaWiki compares an edit's base to the
+			   second); so a replay takes a second a revision */
 			rc = side_save(pg, s, r->text, r->len, sum, r->minor,
-			    first || r->revid >= upto);
-			first = 0;
+			    1);
 			if (rc == 0 && r->revid == upto && store_put(pg->st,
 			    r->text, r->len, got) == 0 && strcmp(got, r->sha1))
 				ws_log(LOG_WARNING, "%s: %s: r%ld has sha1 %s, "

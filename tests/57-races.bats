@@ -262,3 +262,25 @@ back_and_woken() {
 	wait_for 10 idle
 	everywhere "$t" $'one\nfrom alpha\ntwo\nalpha again\nthree\nfrom beta\n[[Category:Synced]]'
 }
+
+@test "an editor on gamma who loaded a revision in the middle of a replay, saving after the next, is merged by MediaWiki, not over it (chaos: 3 wikis, faults, seed 2)" {
+	t="Replayed Middle"
+	synced "$t" $'base\n[[Category:Synced]]'
+	local text=$'base\n[[Category:Synced]]' l
+	for l in one two three four; do
+		text=${text/$'\n[[Category:Synced]]'/$'\n'$l$'\n[[Category:Synced]]'}
+		edit alpha "$t" "$text" >/dev/null
+	done
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	# gamma's editor loads the page as the sync's second revision there
+	# is the newest, and saves a line of their own after its third
+	printf '%s' $'from gamma\nbase\none\ntwo\n[[Category:Synced]]' >"$BATS_TEST_TMPDIR/mine"
+	interpose gamma 'action=edit' true 'action=edit' true 'action=edit' \
+	    "ws-testbed api '$BED' gamma action=query prop=revisions titles='$t' rvprop=ids | sed -n 's/.*\"revid\":\\([0-9]*\\).*/\\1/p' >'$BATS_TEST_TMPDIR/loaded'" \
+	    '.' "ws-testbed edit -b \"\$(cat '$BATS_TEST_TMPDIR/loaded')\" '$BED' gamma '$t' \"\$(cat '$BATS_TEST_TMPDIR/mine')\" >/dev/null 2>&1 || :"
+	push_interposed "$job" "ws-testbed edit"
+	drained "$t"
+	# the sync's third revision ("three") is not lost under the save
+	everywhere "$t" $'from gamma\nbase\none\ntwo\nthree\nfour\n[[Category:Synced]]'
+}
