@@ -48,3 +48,19 @@ teardown_file() {
 	[ "$status" -ne 0 ]
 	rm -rf "$DEMO"
 }
+
+@test "a demo directory someone else made, or a link, is refused: its env is never read" {
+	local d
+	d=$(bed_mktemp)
+	printf 'touch "%s/ran"\n' "$d" >"$d/env"
+	chown nobody "$d"
+	run --separate-stderr "$TOP/scripts/ws-demo" "$d"
+	assert_status 73
+	[ "$stderr" = "ws-demo: $d: not a directory of yours: refused (remove it, or name another DIR)" ]
+	[ ! -e "$d/ran" ]
+	ln -s "$d" "$d.link"
+	run --separate-stderr "$TOP/scripts/ws-demo" "$d.link"
+	assert_status 73
+	[ ! -e "$d/ran" ]
+	rm -rf "$d" "$d.link"
+}
