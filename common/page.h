@@ -127,6 +127,9 @@ int	 replay_all(struct page *, struct side *, struct side **, size_t,
 /* lifecycle.c: RENAMED, MOVED, 0 (nothing happened), -1 */
 int	 lifecycle(struct page *);
 
+/* verify.c */
+int	 title_same(const char *, const char *);
+
 /* files.c */
 int	 sync_files(struct page *, const char **, size_t);
 int	 page_files(struct page *);

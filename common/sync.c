@@ -1054,11 +1054,21 @@ sync_page(struct spool *sp, struct store *st, const struct job *j,
 	 * the store is merged against the empty text, and two edits made
 	 * since on two wikis end whole in a conflict box.
 	 */
-	if (agreement_read(j, &a) == 0 && *a.sha1 != '\0' &&
-	    sync_verify(st, j, w) == 0) {
-		ws_log(LOG_DEBUG, "%s: the last push's agreement verified first",
-		    a.title);
-		early = 1;
+	if (agreement_read(j, &a) == 0 && *a.sha1 != '\0') {
+		if (sync_verify(st, j, w) == 0) {
+			ws_log(LOG_DEBUG, "%s: the last push's agreement "
+			    "verified first", a.title);
+			early = 1;
+		}
+		/*
+		 * That push followed the page to another title: the job
+		 * goes on there, where a wiki it left out still waits for
+		 * the text (its old title is a redirect, in no group).
+		 */
+		if (*a.title != '\0' && !title_same(a.title, title)) {
+			strlcpy(at[1], a.title, sizeof(at[1]));
+			title = at[1];
+		}
 	}
 	for (hop = 0; hop <= MOVES_MAX; hop++) {
 		rc = sync_title(sp, st, j, w, title, at[hop % 2],

@@ -20,7 +20,7 @@
 #include "diff.h"
 
 /* Titles as MediaWiki compares them: an underscore is a space. */
-static int
+int
 title_same(const char *a, const char *b)
 {
 	for (; *a != '\0' && *b != '\0'; a++, b++)
