@@ -131,7 +131,8 @@ kill_worker() {
 	wait_for 5 grep -q "worker ended by signal 9: deferred" "$BED/peerd.log"
 	touch "$WIKISYNC_SPOOL"/queue/new/* 2>/dev/null || :	# due now
 	wait_for 5 has_text gamma "Killed Worker" "Two. [[Category:Synced]]"
-	has_text beta "Killed Worker" "Two. [[Category:Synced]]"
+	# replayed onto each at once, each at its own pace: not done together
+	wait_for 5 has_text beta "Killed Worker" "Two. [[Category:Synced]]"
 	wait_for 10 idle
 }
 
