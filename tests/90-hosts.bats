@@ -123,8 +123,9 @@ print(s.getsockname()[1], flush=True); time.sleep(120)' >"$BATS_TEST_TMPDIR/port
 		ns=WS_H${h}_NS
 		ns=${!ns}
 		run -0 ip -n "$ns" -4 -o addr show
-		[ "${#lines[@]}" -eq 2 ] && [[ ${lines[0]} == "1: lo    inet 127.0.0.1/8 "* ]] &&
-			[[ ${lines[1]} == *": eth0    inet 198.18.0.$h/24 "* ]] || { echo "h$h: $output"; false; }
+		[ "${#lines[@]}" -eq 2 ] || { echo "h$h: $output"; false; }
+		[[ ${lines[0]} == "1: lo    inet 127.0.0.1/8 "* ]]
+		[[ ${lines[1]} == *": eth0    inet 198.18.0.$h/24 "* ]]
 		run -0 ip -n "$ns" -4 route show table all type unicast
 		[ "$output" = "198.18.0.0/24 dev eth0 proto kernel scope link src 198.18.0.$h " ]
 		run -0 ip -n "$ns" -6 route show default
