@@ -666,6 +666,18 @@ restored_stale(struct page *pg)
 }
 
 /*
+ * Was the page's deletion on s agreed without ed, whose base is older?
+ * Then what s agreed on after ed left is only in its deleted history:
+ * when ed's edit wins, s is restored too, and the round merges it.
+ */
+static int
+agreed_before(const struct side *s, const struct side *ed)
+{
+	return s->top.missing && side_ptr_deleted(s) && ed->hasptr &&
+	    !side_ptr_deleted(ed) && ed->ptr.gen < s->ptr.gen;
+}
+
+/*
  * Moves (moves(), above), then deletions and restores, before a round
  * writes any text.  A wiki where
  * the page was deleted since its last agreement (gone), or where it is
@@ -741,14 +753,19 @@ lifecycle(struct page *pg)
 		 * The edit wins: the page is restored where it went, with
 		 * that wiki's own revisions (an edit it saved before the
 		 * deletion and never synced comes back too), and merged;
-		 * where nothing can be restored, the round makes it again.
+		 * so is it where a deletion was agreed without the editing
+		 * wiki (agreed_before); where nothing can be restored, the
+		 * round makes it again.
 		 */
 		snprintf(why, sizeof(why), "WikiSync: edited meanwhile on %s: "
 		    "the edit wins", ed->w->name);
 		for (i = 0, rc = 0; i < pg->n; i++) {
 			s = &pg->s[i];
-			if (!side_in(s) || !side_gone(s))
+			if (!side_in(s) || !(side_gone(s) ||
+			    agreed_before(s, ed)))
 				continue;
+			if (!side_gone(s) && (rc = deletion_on(pg, s)) != 0)
+				return rc;
 			ws_log(LOG_NOTICE, "%s: %s: deleted there, edited on %s: "
 			    "the edit wins", s->w->name, pg->title,
 			    ed->w->name);

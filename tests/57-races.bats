@@ -284,3 +284,24 @@ back_and_woken() {
 	# the sync's third revision ("three") is not lost under the save
 	everywhere "$t" $'from gamma\nbase\none\ntwo\nthree\nfour\n[[Category:Synced]]'
 }
+
+@test "a deletion agreed while gamma was cut off, and gamma edited: alpha and beta are restored, so the lines they agreed on since are kept with gamma's, and alpha's deleter is told" {
+	t="Deleted While Edited Away"
+	synced "$t" $'A\nB\nC\nD\n[[Category:Synced]]'
+	ws-testbed stop "$BED" gamma
+	# alpha and beta agree on a line, then on the page's deletion
+	edit alpha "$t" $'A\nfrom alpha\nB\nC\nD\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_job alpha "$t"
+	push_verify_out gamma "$(jobof alpha "$t")"
+	ws-testbed delete "$BED" alpha "$t" "not needed" >/dev/null
+	job=$(jobof alpha "$t")
+	push_verify_out gamma "$job"
+	missing beta "$t"
+	# gamma, back, has an edit of its own from the text it last agreed on
+	ws-testbed start "$BED" gamma
+	edit gamma "$t" $'A\nB\nC\nfrom gamma\nD\n[[Category:Synced]]' >/dev/null
+	drained "$t"
+	everywhere "$t" $'A\nfrom alpha\nB\nC\nfrom gamma\nD\n[[Category:Synced]]'
+	run bed_text alpha "User talk:Editor"
+	[[ "$output" == *"== [[$t]] is back =="*"edited meanwhile on gamma"* ]]
+}
