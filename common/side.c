@@ -183,7 +183,11 @@ page_read_bases(struct page *pg)
 
 /*
  * The chain holds only while a wiki that took part in the newest
- * agreement takes part: one that does is the job's link to it.
+ * agreement takes part with that base: one that does is the job's link
+ * to it.  One whose page was made anew (its base reset) is no link: a
+ * merge without the newest agreement would start from an older base,
+ * and overwrite the newer lines of the wiki that holds it once back.
+ * The wiki to wait for, or NULL to go on.
  */
 static const struct side *
 chain_link(const struct page *pg)
@@ -194,9 +198,10 @@ chain_link(const struct page *pg)
 	for (i = 0; i < pg->n; i++) {
 		if (!pg->s[i].hasptr || pg->s[i].ptr.gen != pg->newest)
 			continue;
-		if (!pg->s[i].out)
+		if (!pg->s[i].out && pg->s[i].base.rank != -1)
 			return NULL;
-		waiting = &pg->s[i];
+		if (pg->s[i].out)
+			waiting = &pg->s[i];
 	}
 	return waiting;
 }

@@ -305,3 +305,28 @@ back_and_woken() {
 	run bed_text alpha "User talk:Editor"
 	[[ "$output" == *"== [[$t]] is back =="*"edited meanwhile on gamma"* ]]
 }
+
+@test "the only answering wiki of the last agreement has made the page anew: the job waits for the other one, whose newer lines are not overwritten" {
+	t="Made Anew While Away"
+	synced "$t" $'one\n[[Category:Synced]]'
+	# alpha and beta agree on a line while gamma is cut off
+	ws-testbed stop "$BED" gamma
+	edit alpha "$t" $'one\ntwo\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_job alpha "$t"
+	push_verify_out gamma "$(jobof alpha "$t")"
+	ws-testbed start "$BED" gamma
+	# then beta is cut off, and alpha deletes the page and makes it anew
+	ws-testbed stop "$BED" beta
+	ws-testbed delete "$BED" alpha "$t" "again" >/dev/null
+	edit alpha "$t" $'anew\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_job alpha "$t"
+	run ws-push "$(jobof alpha "$t")"
+	assert_status 75
+	[[ "$output" == *"waiting for beta"* ]]
+	ws-testbed start "$BED" beta
+	drained "$t"
+	[ "$(held)" -eq 0 ]
+	run bed_text beta "$t"
+	[[ "$output" == *two* ]]
+	[[ "$output" == *anew* ]]
+}
