@@ -21,6 +21,8 @@
 #include "page.h"
 #include "diff.h"
 
+#define FILE_PASSES	3	/* reads of a page's files a job makes */
+
 /*
  * A file to write down for an upload: unnamed, in the store's tmp, so a
  * crash leaves nothing behind; -1 when none can be made.
@@ -46,6 +48,9 @@ file_tmp(struct page *pg)
  * Of the wikis that have the file, the one every other should match:
  * versions someone uploaded there outrank the sync user's copies, then
  * the newest; -1 when no wiki taking part has it in its own repository.
+ * Each wiki offers its newest version an editor uploaded (struct
+ * mwfile), current or not: one uploaded there just before a sync copy
+ * landed on top of it is not passed over.
  */
 static int
 file_source(const struct page *pg, struct mwfile *const *fv, size_t k)
@@ -88,18 +93,10 @@ file_text(struct page *pg, struct side *s, const char *title)
 }
 
 /*
- * The files titles[] made the same on every wiki taking part: a wiki that
- * lacks one, or has another version, gets the source's bytes (file_source)
- * uploaded, through one unnamed temporary file, never whole in memory; a
- * new file's description page gets the source's text.  A wiki that
- * refuses a file (too large, a type it does not take) stops the job with
- * its reason, to be held (65); one that does not answer is left out,
- * and the job stays queued for it (75).
- * Every wiki of a file uploaded then watches it, so its next version and
- * its description's edits mail.  0, or -1 (pg->worst set).
+ * One pass of sync_files: *any set when it uploaded something.
  */
-int
-sync_files(struct page *pg, const char **titles, size_t nt)
+static int
+files_pass(struct page *pg, const char **titles, size_t nt, int *any)
 {
 	struct mwfile *fv[SYNC_WIKIS] = { 0 };
 	const struct mwfile *sf, *f;
@@ -107,7 +104,7 @@ sync_files(struct page *pg, const char **titles, size_t nt)
 	struct mwerr e;
 	char sha1[41], comment[600], *text;
 	size_t i, k;
-	int si, fd, rc = 0, any = 0;
+	int si, fd, rc = 0;
 
 	for (i = 0; i < pg->n; i++) {
 		s = &pg->s[i];
@@ -131,8 +128,8 @@ sync_files(struct page *pg, const char **titles, size_t nt)
 		for (i = 0; i < pg->n && rc == 0; i++) {
 			s = &pg->s[i];
 			f = fv[i] ? &fv[i][k] : NULL;
-			if (s == src || f == NULL || !side_in(s) || (!f->missing &&
-			    strcmp(f->sha1, sf->sha1) == 0))
+			if (f == NULL || !side_in(s) || (!f->missing &&
+			    strcmp(f->cur, sf->sha1) == 0))
 				continue;
 			if (!f->missing && !f->local) {
 				ws_log(LOG_NOTICE, "%s: %s: from a shared "
@@ -181,19 +178,54 @@ sync_files(struct page *pg, const char **titles, size_t nt)
 			ws_log(LOG_INFO, "%s: %s: uploaded from %s (%ld bytes)",
 			    s->w->name, sf->title, src->w->name, sf->size);
 			s->files++;
-			any = 1;
+			*any = 1;
 		}
 		if (fd != -1)
 			close(fd);
 		free(text);
 	}
-	for (i = 0; i < pg->n; i++) {
-		if (any && fv[i] != NULL && side_in(&pg->s[i]) &&
-		    mw_watch(pg->s[i].mw, titles, nt, &e) == -1)
-			ws_log(LOG_NOTICE, "%s: watching files: %s",
-			    pg->s[i].w->name, e.msg);
+	for (i = 0; i < pg->n; i++)
 		if (fv[i] != NULL)
 			mw_files_free(fv[i], nt);
+	return rc;
+}
+
+/*
+ * The files titles[] made the same on every wiki taking part: a wiki that
+ * lacks one, or has another version, gets the source's bytes (file_source)
+ * uploaded, through one unnamed temporary file, never whole in memory; a
+ * new file's description page gets the source's text.  An upload takes
+ * no base (MediaWiki has none for files), so a version an editor uploads
+ * as the sync uploads there may end under the sync's copy: after any
+ * upload the files are read again, and that version, the newer, is
+ * uploaded everywhere on top.  A wiki that refuses a file (too large, a
+ * type it does not take) stops the job with its reason, to be held (65);
+ * one that does not answer is left out, and the job stays queued for it
+ * (75).  Every wiki of a file uploaded then watches it, so its next
+ * version and its description's edits mail.  0, or -1 (pg->worst set).
+ */
+int
+sync_files(struct page *pg, const char **titles, size_t nt)
+{
+	struct mwerr e;
+	size_t i, pass;
+	int rc = 0, any = 0, more = 1;
+
+	for (pass = 0; pass < FILE_PASSES && more && rc == 0; pass++) {
+		more = 0;
+		rc = files_pass(pg, titles, nt, &more);
+		any |= more;
+	}
+	for (i = 0; i < pg->n && any; i++)
+		if (side_in(&pg->s[i]) && mw_watch(pg->s[i].mw, titles, nt,
+		    &e) == -1)
+			ws_log(LOG_NOTICE, "%s: watching files: %s",
+			    pg->s[i].w->name, e.msg);
+	if (rc == 0 && more) {
+		ws_log(LOG_NOTICE, "%s: files still changing: later",
+		    pg->title);
+		pg->worst = EX_TEMPFAIL;
+		rc = -1;
 	}
 	return rc;
 }

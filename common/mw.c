@@ -2227,16 +2227,30 @@ mw_changes_free(struct mwchange *v, size_t n)
 
 /* --- files ------------------------------------------------------------ */
 
+/*
+ * f from a page of prop=imageinfo: its current version, or with self
+ * (the sync user's name) the newest of those listed that self did not
+ * upload, when there is one (see struct mwfile).
+ */
 static void
-file_fill(struct mwfile *f, json_t *j)
+file_fill(struct mwfile *f, json_t *j, const char *self)
 {
-	json_t *ii = json_array_get(json_object_get(j, "imageinfo"), 0);
-	const char *repo = jstr(j, "imagerepository");
+	json_t *vs = json_object_get(j, "imageinfo");
+	json_t *ii = json_array_get(vs, 0), *v;
+	const char *repo = jstr(j, "imagerepository"), *u;
+	size_t i;
 
 	f->title = jdup(j, "title");
 	f->haspage = !jbool(j, "missing");
 	f->missing = ii == NULL;
 	f->local = repo != NULL && strcmp(repo, "local") == 0;
+	jcpy(f->cur, sizeof(f->cur), ii, "sha1");
+	json_array_foreach(vs, i, v)
+		if (self != NULL && (u = jstr(v, "user")) != NULL &&
+		    strcmp(u, self) != 0) {
+			ii = v;
+			break;
+		}
 	jcpy(f->sha1, sizeof(f->sha1), ii, "sha1");
 	f->size = jlong(ii, "size");
 	f->mime = jdup(ii, "mime");
@@ -2247,6 +2261,7 @@ file_fill(struct mwfile *f, json_t *j)
 }
 
 #define IIPROP	"sha1|size|mime|timestamp|url|user|comment"
+#define FILE_VERSIONS	"10"	/* of a file, read for one not the sync's */
 
 struct files { struct mwfile *v; size_t n, cap; };
 
@@ -2283,7 +2298,7 @@ mw_files_of(struct mw *m, const char *title, struct mwfile **v, size_t *n,
 				continue;
 			f.v = grow(f.v, f.n, &f.cap, sizeof(*f.v));
 			memset(&f.v[f.n], 0, sizeof(f.v[0]));
-			file_fill(&f.v[f.n++], j);
+			file_fill(&f.v[f.n++], j, NULL);
 		}
 		more = next_batch(root, &r, e);
 		json_decref(root);
@@ -2364,6 +2379,7 @@ mw_files(struct mw *m, const char **titles, size_t n, struct mwfile *v,
 		req_titles(&r, "titles", titles + b, k);
 		req_set(&r, "prop", "imageinfo|info");
 		req_set(&r, "iiprop", IIPROP);
+		req_set(&r, "iilimit", FILE_VERSIONS);
 		root = call(m, &r, 0, e);
 		req_free(&r);
 		if (root == NULL) {
@@ -2376,7 +2392,7 @@ mw_files(struct mw *m, const char **titles, size_t n, struct mwfile *v,
 			for (i = b; i < b + k; i++) {
 				want = normalized(root, titles[i]);
 				if (v[i].title == NULL && strcmp(want, t) == 0)
-					file_fill(&v[i], j);
+					file_fill(&v[i], j, m->user);
 			}
 		}
 		json_decref(root);

@@ -93,11 +93,18 @@ struct mwchange {
 	int		 bot;
 };
 
+/*
+ * A file, and one version of it: the current one, or from mw_files the
+ * newest of its last ten that the sync user did not upload (a version an
+ * editor uploaded, perhaps under a sync copy that landed just after it),
+ * when there is one.
+ */
 struct mwfile {
 	char		*title;		/* File:..., as the wiki names it */
 	int		 missing;	/* no file (its page may be there) */
 	int		 haspage;	/* its description page is there */
 	int		 local;		/* in the wiki's own repository */
+	char		 cur[41];	/* the current version's SHA-1 */
 	char		 sha1[41];
 	long		 size;
 	char		*mime;

@@ -14,7 +14,9 @@ the one before it fired, so "after X, before the next Y" is two pairs.  Every re
 PORTFILE.log as "METHOD PATH BODY", and each command fired as "# ran: ".
 
 Invariant: it binds 127.0.0.1 only and never makes up a reply; what the
-program under test sees is what the wiki answered.  It lives no longer
+program under test sees is what the wiki answered, but for one thing: the
+wiki's own address in a reply (a file's URL) reads as the proxy's, as
+from a wiki configured behind it, so files come through it too.  It lives no longer
 than the process that started it (a bats test): when that one ends, the
 proxy and any command it is running are killed, whatever the test's
 outcome, so a failed test leaves nothing behind to hold the suite.
@@ -87,6 +89,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         finally:
             conn.close()
+        ctype = r.getheader("Content-Type") or ""
+        if "json" in ctype:
+            data = data.replace(srv.origin, srv.me)
         self.send_response(r.status, r.reason)
         for k, v in r.getheaders():
             if k.lower() not in HOP:
@@ -124,6 +129,8 @@ def main():
     srv.target = urllib.parse.urlsplit(target)
     srv.rules = [(re.compile(sys.argv[i]), sys.argv[i + 1])
                  for i in range(3, len(sys.argv), 2)]
+    srv.origin = ("%s://%s" % (srv.target.scheme, srv.target.netloc)).encode()
+    srv.me = ("http://127.0.0.1:%d" % srv.server_address[1]).encode()
     srv.lock = threading.Lock()
     srv.log = open(portfile + ".log", "a")
     with open(portfile + ".tmp", "w") as f:
