@@ -481,10 +481,49 @@ follow_pending(struct page *pg, struct side *s)
 }
 
 /*
+ * The page moved from this title to `went`, and another wiki has not
+ * followed yet; but a wiki where it moved holds a page of its own here
+ * now (its redirect made a page, or an edit form saved after the move).
+ * This job is that page's, not the moved one's: it syncs once every wiki
+ * followed the move, so the moved page is never taken for it.  A job of
+ * `went` is queued for the wiki that did not follow, when it answers;
+ * this one is tried again later (75), or waits for that wiki.  -1.
+ */
+static int
+anew_at_old(struct page *pg, const struct side *own, const char *went)
+{
+	const struct side *p;
+	char id[64];
+	size_t i;
+
+	pg->worst = EX_TEMPFAIL;
+	for (i = 0; i < pg->n; i++) {
+		p = &pg->s[i];
+		if (!p->hasptr || side_ptr_deleted(p) ||
+		    strcmp(p->ptr.title, pg->title) != 0)
+			continue;
+		ws_log(LOG_NOTICE, "%s: %s: a page of its own there, while %s "
+		    "has not followed the move to %s: synced once it has",
+		    own->w->name, pg->title, p->w->name, went);
+		if (p->out) {
+			if (p->code == EX_TEMPFAIL)
+				job_waits(pg->sp, pg->jobid, p->w);
+			continue;
+		}
+		if (job_queue(pg->sp, own->w->name, went, "moved", id) == -1)
+			die(EX_TEMPFAIL, "%s/queue", pg->sp->path);
+		ws_log(LOG_INFO, "%s: queued as %s, for %s to follow", went, id,
+		    p->w->name);
+	}
+	return -1;
+}
+
+/*
  * Moves, before anything else a round does.  A page that moved away from
  * this title, as a pointer of a wiki that followed says, while another
  * wiki still has its base here, goes on under the new title (RENAMED),
- * where that wiki's pending pointer has it follow.  A wiki whose base
+ * where that wiki's pending pointer has it follow; unless a page of its
+ * own is here now on a wiki that moved it (anew_at_old).  A wiki whose base
  * here names another title follows now (follow_pending).  The first
  * wiki where the page moved away, as its log says, is followed
  * (follow_move, RENAMED).  0 when there is nothing to follow.
@@ -493,20 +532,27 @@ static int
 moves(struct page *pg)
 {
 	struct mwlog lg;
+	const struct side *own = NULL, *s;
 	const char *went = NULL;
 	char to[512];
 	size_t i;
 	int r, noredir = 0, here = 0;
 
 	for (i = 0; i < pg->n; i++) {
-		if (strcmp(pg->s[i].ptr.revid, MOVED_REV) == 0 &&
-		    strcmp(pg->s[i].ptr.title, pg->title) != 0)
-			went = pg->s[i].ptr.title;
-		else if (pg->s[i].hasptr && !side_ptr_deleted(&pg->s[i]) &&
+		s = &pg->s[i];
+		if (strcmp(s->ptr.revid, MOVED_REV) == 0 &&
+		    strcmp(s->ptr.title, pg->title) != 0) {
+			went = s->ptr.title;
+			if (side_in(s) && !s->top.missing &&
+			    !s->top.redirect && s->top.pageid != s->ptr.pageid)
+				own = s;
+		} else if (pg->s[i].hasptr && !side_ptr_deleted(&pg->s[i]) &&
 		    strcmp(pg->s[i].ptr.title, pg->title) == 0)
 			here = 1;
 	}
 	if (went != NULL && here) {
+		if (own != NULL)
+			return anew_at_old(pg, own, own->ptr.title);
 		ws_log(LOG_INFO, "%s: moved to %s on a wiki: followed there",
 		    pg->title, went);
 		strlcpy(pg->to, went, sizeof(pg->to));

@@ -394,3 +394,33 @@ moved_deleted() {
 	done
 	[ "$(held)" -eq 0 ]
 }
+
+@test "a new page at a moved page's old title, its job first while gamma has not followed the move: gamma follows, then the new page is synced as a page of its own" {
+	t="Anew At Old" to="Anew At Old Moved"
+	synced "$t" $'old page\n[[Category:Synced]]'
+	ws-testbed stop "$BED" gamma
+	ws-testbed move "$BED" alpha "$t" "$to" "moved away"
+	wait_for 3 has_job alpha "$t"
+	push_verify_out gamma "$(jobof alpha "$t")"
+	has_text beta "$to" $'old page\n[[Category:Synced]]'
+	# alpha's editor makes the redirect left at the old title a page
+	fresh=$'made anew on alpha\n[[Category:Synced]]'
+	edit alpha "$t" "$fresh" >/dev/null
+	wait_for 3 test "$(ws-queue ls | grep -c "	alpha	$t	")" -eq 2
+	ws-testbed start "$BED" gamma
+	# the new page's job runs first: it does not take the moved page's
+	# place, but waits for gamma to follow the move
+	run ws-push "$(ws-queue ls | awk -F'\t' -v t="$t" '$4 == t { id = $2 } END { print id }')"
+	assert_status 75
+	[[ "$output" == *"a page of its own there, while gamma has not followed the move to $to"* ]]
+	peerd_start
+	wait_for 10 has_text gamma "$to" $'old page\n[[Category:Synced]]'
+	# then, tried again, it syncs
+	wait_for 15 has_text gamma "$t" "$fresh"
+	wait_for 5 idle
+	for w in alpha beta gamma; do
+		has_text "$w" "$to" $'old page\n[[Category:Synced]]'
+		has_text "$w" "$t" "$fresh"
+	done
+	[ "$(held)" -eq 0 ]
+}

@@ -11,16 +11,6 @@ load sync
 
 loop_bed_hooks
 
-# push_verify_out WIKI JOB: ws-push syncs the others, and ws-verify keeps
-# the job for WIKI, which did not answer
-push_verify_out() {
-	run ws-push "$2"
-	assert_status 0
-	run ws-verify "$2"
-	assert_status 75
-	[[ "$output" == *"$1"* ]]
-}
-
 # vandalized TITLE: "K M" synced on the three wikis, then a vandal on
 # alpha removes K, and that is agreed everywhere; the loop is stopped after
 vandalized() {

@@ -173,6 +173,16 @@ push_verify() {
 	assert_status 0
 }
 
+# push_verify_out WIKI JOB: ws-push syncs the others, and ws-verify keeps
+# the job for WIKI, which did not answer
+push_verify_out() {
+	run ws-push "$2"
+	assert_status 0
+	run ws-verify "$2"
+	assert_status 75
+	[[ "$output" == *"$1"* ]]
+}
+
 # interpose WIKI REGEX CMD...: WIKI's API in the config through
 # interpose.py, which runs CMD before the first request matching REGEX
 interpose() {
