@@ -506,8 +506,7 @@ anew_at_old(struct page *pg, const struct side *own, const char *went)
 		    "has not followed the move to %s: synced once it has",
 		    own->w->name, pg->title, p->w->name, went);
 		if (p->out) {
-			if (p->code == EX_TEMPFAIL)
-				job_waits(pg->sp, pg->jobid, p->w);
+			side_waits(pg, p);
 			continue;
 		}
 		if (job_queue(pg->sp, own->w->name, went, "moved", id) == -1)
@@ -792,8 +791,25 @@ lifecycle(struct page *pg)
 	}
 	if (del == NULL)
 		return 0;
-	if (deleted_by_sync(del))
+	if (deleted_by_sync(del)) {
+		/*
+		 * "No wiki shows the deletion any more" holds only when
+		 * every wiki that had the page answers: the deleting one
+		 * down is not a deletion undone.
+		 */
+		for (i = 0; i < pg->n; i++) {
+			s = &pg->s[i];
+			if (!s->out || !s->hasptr || side_ptr_deleted(s))
+				continue;
+			ws_log(LOG_NOTICE, "%s: deleted by the sync, following "
+			    "a deletion %s may hold: waiting for it",
+			    pg->title, s->w->name);
+			pg->worst = s->code ? s->code : EX_TEMPFAIL;
+			side_waits(pg, s);
+			return -1;
+		}
 		return restored_stale(pg);
+	}
 	if (ed != NULL) {
 		/*
 		 * The edit wins: the page is restored where it went, with

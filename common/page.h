@@ -116,6 +116,7 @@ void	 side_talk_append(struct side *, const char *, const char *,
 	    const char *);
 void	 side_talk_note(struct page *, struct side *, const char *);
 void	 job_waits(struct spool *, const char *, const struct wiki *);
+void	 side_waits(struct page *, const struct side *);
 int	 page_read_tops(struct page *);
 int	 side_read_text(struct page *, struct side *);
 

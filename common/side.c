@@ -416,12 +416,13 @@ job_waits(struct spool *sp, const char *id, const struct wiki *w)
  * (waits=WIKI), so that ws-login, finding s up again, makes it due at
  * once, held after many attempts or not (sync_wake).
  */
-static void
-waits_for(struct page *pg, const struct side *s)
+void
+side_waits(struct page *pg, const struct side *s)
 {
 	if (s->code == EX_TEMPFAIL)
 		job_waits(pg->sp, pg->jobid, s->w);
 }
+
 /*
  * Every wiki's current revision of the page, without its text; a wiki
  * that does not answer is left out.  -1 when the job cannot go on.
@@ -480,7 +481,7 @@ page_read_tops(struct page *pg)
 		ws_log(LOG_NOTICE, "%s: waiting for %s, which holds its last "
 		    "agreement: %s", pg->title, link->w->name, link->why);
 		pg->worst = link->code ? link->code : EX_TEMPFAIL;
-		waits_for(pg, link);
+		side_waits(pg, link);
 		return -1;
 	}
 	if (in < 2) {
@@ -491,7 +492,7 @@ page_read_tops(struct page *pg)
 		pg->worst = link->code;
 		ws_log(LOG_NOTICE, "%s: no other wiki answers: %s: %s",
 		    pg->title, link->w->name, link->why);
-		waits_for(pg, link);
+		side_waits(pg, link);
 		return -1;
 	}
 	return 0;

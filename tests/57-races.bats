@@ -320,3 +320,25 @@ back_and_woken() {
 	[[ "$output" == *two* ]]
 	[[ "$output" == *anew* ]]
 }
+
+@test "alpha's deletion followed on beta and gamma, then alpha down before the next round: the sync's deletions are not taken for stale and undone" {
+	t="Deleter Down"
+	synced "$t" $'one\n[[Category:Synced]]'
+	ws-testbed delete "$BED" alpha "$t" "spam" >/dev/null
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	# alpha stops as the job deletes the page on beta
+	interpose beta 'action=delete' "ws-testbed stop '$BED' alpha"
+	push_interposed "$job" "ws-testbed stop"
+	assert_status 75
+	missing beta "$t"
+	missing gamma "$t"
+	ws-testbed start "$BED" alpha
+	push_verify "$job"
+	for w in alpha beta gamma; do
+		missing "$w" "$t"
+	done
+	# no restore anywhere: only the one deletion each
+	run ws-testbed api "$BED" beta action=query list=logevents letitle="$t" letype=delete
+	[[ "$output" != *'"action":"restore"'* ]]
+}
