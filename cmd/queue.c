@@ -9,6 +9,11 @@
  * A job taken for a worker (take -w PID) records worker=PID@HOST too, and
  * is returned as soon as that process has ended: a worker that dies does
  * not hold its page until the lease runs out.
+ * Each take marks the job (taken=MARK, printed by take -t): done, defer
+ * and hold with -m MARK act only on the job as that take left it, so a
+ * worker whose job was returned and taken again meanwhile (its lease
+ * lapsed, its loop killed alone) cannot remove or move the job another
+ * worker now runs.
  *
  * One page at a time: take passes over a job whose page (its title) is in
  * hand in cur/, and over the later jobs of a page it passed over, so jobs
@@ -47,9 +52,9 @@ static const char usage[] =
     "add wiki title [key=value ...]\n"
     "ls [-a]\n"
     "take [-t] [-l seconds] [-w pid]\n"
-    "done job\n"
-    "defer job [reason]\n"
-    "hold job reason\n"
+    "done [-m mark] job\n"
+    "defer [-m mark] job [reason]\n"
+    "hold [-m mark] job reason\n"
     "release job\n"
     "get job key\n"
     "set job key=value ...\n"
@@ -282,6 +287,7 @@ recover(int force)
 			job_unset(&j, "owner");
 			job_unset(&j, "worker");
 			job_unset(&j, "lease");
+			job_unset(&j, "taken");
 			save_or_die(&j, Q_NEW, 0);
 			ws_log(LOG_INFO, "%s: returned to new", j.id);
 			moved++;
@@ -396,7 +402,8 @@ cmd_take(int argc, char **argv)
 	struct inhand h;
 	struct job j;
 	struct stat st;
-	char **ids, owner[300];
+	char **ids, owner[300], mark[64];
+	struct timespec ts;
 	size_t n, i;
 	long lease = LEASE_DEFAULT, worker = 0;
 	time_t now;
@@ -468,11 +475,16 @@ cmd_take(int argc, char **argv)
 			job_set(&j, "worker", owner);
 		}
 		set_num(&j, "lease", (long long)now + lease);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		snprintf(mark, sizeof(mark), "%lld.%09ld.%d",
+		    (long long)ts.tv_sec, ts.tv_nsec, (int)getpid());
+		job_set(&j, "taken", mark);
 		save_or_die(&j, Q_CUR, 0);
 		if (tabs)
-			printf("%s/queue/cur/%s\t%s\t%s\n", sp.path, j.id,
+			printf("%s/queue/cur/%s\t%s\t%s\t%s\n", sp.path, j.id,
 			    job_get(&j, "wiki") ? job_get(&j, "wiki") : "",
-			    job_get(&j, "title") ? job_get(&j, "title") : "");
+			    job_get(&j, "title") ? job_get(&j, "title") : "",
+			    mark);
 		else
 			printf("%s/queue/cur/%s\n", sp.path, j.id);
 		job_free(&j);
@@ -484,16 +496,51 @@ cmd_take(int argc, char **argv)
 	return found ? 0 : 1;
 }
 
+/*
+ * done, defer, hold [-m mark]: the mark, or NULL; optind past the
+ * options.
+ */
+static const char *
+mark_opt(int argc, char **argv)
+{
+	const char *mark = NULL;
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt(argc, argv, "+m:")) != -1) {
+		if (ch != 'm')
+			ws_usage(usage, EX_USAGE);
+		mark = optarg;
+	}
+	return mark;
+}
+
+/* With a mark, the job must be in cur/ as the take that gave it left it. */
+static void
+mine_or_die(const struct job *j, const char *mark)
+{
+	const char *t = job_get(j, "taken");
+
+	if (mark != NULL && (j->state != Q_CUR || t == NULL ||
+	    strcmp(t, mark) != 0))
+		diex(EX_DATAERR, "%s: no longer taken as %s (returned, or "
+		    "taken again since): left as it is", j->id, mark);
+}
+
 static int
 cmd_done(int argc, char **argv)
 {
 	struct job j;
+	const char *mark = mark_opt(argc, argv);
 
+	argc -= optind - 1;
+	argv += optind - 1;
 	if (argc != 2)
 		ws_usage(usage, EX_USAGE);
 	spool_or_die();
 	lock_or_die();
 	load_or_die(argv[1], &j);
+	mine_or_die(&j, mark);
 	if (job_remove(&sp, &j) == -1)
 		die(EX_TEMPFAIL, "%s", j.id);
 	job_free(&j);
@@ -508,7 +555,10 @@ cmd_defer(int argc, char **argv)
 	long attempts, delay;
 	time_t now = time(NULL);
 	int holdafter = ws_conf()->holdafter;
+	const char *mark = mark_opt(argc, argv);
 
+	argc -= optind - 1;
+	argv += optind - 1;
 	if (argc < 2 || argc > 3)
 		ws_usage(usage, EX_USAGE);
 	if (argc == 3)
@@ -516,6 +566,7 @@ cmd_defer(int argc, char **argv)
 	spool_or_die();
 	lock_or_die();
 	load_or_die(argv[1], &j);
+	mine_or_die(&j, mark);
 	if (j.state == Q_HOLD)
 		diex(EX_DATAERR, "%s: held; release it first", j.id);
 	attempts = field_long(&j, "attempts") + 1;
@@ -523,6 +574,7 @@ cmd_defer(int argc, char **argv)
 	job_unset(&j, "owner");
 	job_unset(&j, "worker");
 	job_unset(&j, "lease");
+	job_unset(&j, "taken");
 	if (argc == 3)
 		job_set(&j, "error", text);
 	if (attempts >= holdafter) {
@@ -549,18 +601,23 @@ cmd_hold(int argc, char **argv)
 {
 	struct job j;
 	char text[REASON_MAX + 4];
+	const char *mark = mark_opt(argc, argv);
 
+	argc -= optind - 1;
+	argv += optind - 1;
 	if (argc != 3)
 		ws_usage(usage, EX_USAGE);
 	reason(text, sizeof(text), argv[2]);
 	spool_or_die();
 	lock_or_die();
 	load_or_die(argv[1], &j);
+	mine_or_die(&j, mark);
 	job_set(&j, "error", text);
 	set_num(&j, "held", (long long)time(NULL));
 	job_unset(&j, "owner");
 	job_unset(&j, "worker");
 	job_unset(&j, "lease");
+	job_unset(&j, "taken");
 	job_unset(&j, "next");
 	save_or_die(&j, Q_HOLD, 0);
 	job_free(&j);

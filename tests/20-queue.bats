@@ -203,13 +203,13 @@ now() { date +%s; }
 	[ "$output" = "$SPOOL/queue/cur/$id" ]
 }
 
-@test "take -t: path, wiki and title in one line; take -w: the worker's end returns its job at once" {
+@test "take -t: path, wiki, title and the take's mark in one line; take -w: the worker's end returns its job at once" {
 	id=$(ws-queue add alpha "Tab Page")
 	sleep 30 3>&- &
 	worker=$!
 	run --separate-stderr ws-queue take -t -w "$worker"
 	assert_status 0
-	[ "$output" = "$SPOOL/queue/cur/$id	alpha	Tab Page" ]
+	[ "$output" = "$SPOOL/queue/cur/$id	alpha	Tab Page	$(ws-queue get "$id" taken)" ]
 	[ "$(ws-queue get "$id" worker)" = "$worker@$(hostname)" ]
 	# the lease is 900 s; while the worker lives the job is its own
 	ws-queue recover
@@ -219,7 +219,7 @@ now() { date +%s; }
 	run --separate-stderr ws-queue take -t
 	assert_status 0
 	[ "$stderr" = "ws-queue: $id: returned to new" ]
-	[ "$output" = "$SPOOL/queue/cur/$id	alpha	Tab Page" ]
+	[ "$output" = "$SPOOL/queue/cur/$id	alpha	Tab Page	$(ws-queue get "$id" taken)" ]
 	run ws-queue get "$id" worker
 	assert_status 1
 	run --separate-stderr ws-queue take -w 999999999
@@ -408,4 +408,32 @@ now() { date +%s; }
 	[ "$(sort -u "$BATS_TEST_TMPDIR/all" | wc -l)" -eq 1000 ]
 	sort "$BATS_TEST_TMPDIR/ids" | cmp - "$BATS_TEST_TMPDIR/all"
 	[ -z "$(ls -A "$SPOOL/queue/new" "$SPOOL/queue/cur" | grep -v : | grep .)" ]
+}
+
+@test "done, defer and hold with a take's mark act only on the job as that take left it: a worker whose job was taken again since changes nothing" {
+	id=$(ws-queue add alpha "Marked Page")
+	ws-queue take -l 1 >/dev/null
+	first=$(ws-queue get "$id" taken)
+	sleep 2
+	# the lease lapsed: another take has the job now
+	IFS=$'\t' read -r path wiki title second < <(ws-queue take -t 2>/dev/null)
+	[ "$path" = "$SPOOL/queue/cur/$id" ]
+	[ "$second" != "$first" ]
+	for args in "done" "defer why" "hold why"; do
+		# shellcheck disable=SC2086 # the command and its reason
+		set -- $args
+		run --separate-stderr ws-queue "$1" -m "$first" "$id" "${@:2}"
+		assert_status 65
+		[ "$stderr" = "ws-queue: $id: no longer taken as $first (returned, or taken again since): left as it is" ]
+		[ "$(ws-queue get "$id" state)" = cur ]
+		[ "$(ws-queue get "$id" taken)" = "$second" ]
+	done
+	# its own taker's mark works, and without -m, as before, anyone's
+	ws-queue defer -m "$second" "$id" "later"
+	[ "$(ws-queue get "$id" state)" = new ]
+	run ws-queue get "$id" taken
+	assert_status 1
+	ws-queue done "$id"
+	run ws-queue get "$id" state
+	assert_status 65
 }
