@@ -56,6 +56,7 @@ opendir_at(int at, const char *name, int create)
 int
 spool_open(struct spool *sp, const char *path)
 {
+	struct stat st;
 	int q, i;
 
 	memset(sp, 0, sizeof(*sp));
@@ -65,6 +66,9 @@ spool_open(struct spool *sp, const char *path)
 	if ((sp->root = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return -1;
 	sp->path = xstrdup(path);
+	if (fstat(sp->root, &st) == -1)
+		goto fail;
+	sp->owner = st.st_uid;
 	if ((q = opendir_at(sp->root, "queue", 1)) == -1)
 		goto fail;
 	sp->tmp = opendir_at(q, "tmp", 1);
@@ -93,6 +97,7 @@ fail:
 int
 spool_open_add(struct spool *sp, const char *path)
 {
+	struct stat st;
 	int q, i, e;
 
 	memset(sp, 0, sizeof(*sp));
@@ -103,6 +108,9 @@ spool_open_add(struct spool *sp, const char *path)
 	    (sp->root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return -1;
 	sp->path = xstrdup(path);
+	if (fstat(sp->root, &st) == -1)
+		goto fail;
+	sp->owner = st.st_uid;
 	/* queue/ may be one to pass, not to list (mode 0710) */
 	if ((q = opendir_at(sp->root, "queue", 1)) == -1) {
 		e = errno;
@@ -315,6 +323,29 @@ parse_job(struct job *j, char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * A job file another user wrote (the receiving user, ws-recv's, in
+ * queue/new) gives only what a mail may say: a field the sync's own
+ * programs keep (attempts, waits, owner, lease, a fold or a move in
+ * hand) is theirs to set, never a mail's.
+ */
+static void
+mail_fields_only(struct job *j)
+{
+	static const char *const mail[] = {
+		"wiki", "title", "event", "oldid", "msgid", "to", "received"
+	};
+	size_t i, k;
+
+	for (i = j->n; i > 0; i--) {
+		for (k = 0; k < sizeof(mail) / sizeof(mail[0]); k++)
+			if (strcmp(j->key[i - 1], mail[k]) == 0)
+				break;
+		if (k == sizeof(mail) / sizeof(mail[0]))
+			job_unset(j, j->key[i - 1]);
+	}
+}
+
 /* Find job id in any state and read it. */
 int
 job_load(struct spool *sp, const char *id, struct job *j)
@@ -362,6 +393,8 @@ job_load(struct spool *sp, const char *id, struct job *j)
 		return -1;
 	}
 	free(buf);
+	if (st.st_uid != sp->owner && st.st_uid != 0 && st.st_uid != geteuid())
+		mail_fields_only(j);
 	return 0;
 }
 

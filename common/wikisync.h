@@ -186,6 +186,7 @@ enum jobstate	{ Q_NEW, Q_CUR, Q_HOLD, Q_NSTATE };
 
 struct spool {
 	char		*path;
+	uid_t		 owner;		/* of the spool: the sync user */
 	int		 root;
 	int		 tmp;
 	int		 dir[Q_NSTATE];

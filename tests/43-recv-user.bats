@@ -43,7 +43,7 @@ teardown() { rm -rf "$D"; }
 	id -nG "$SYNC" | grep -qw "$RECV"
 	run ! grep -qw "$SYNC" <<<"$(id -nG "$RECV")"
 	[ "$(stat -c '%U:%G %a' "$D/spool")" = "$SYNC:$RECV 710" ]
-	[ "$(stat -c '%U:%G %a' "$D/spool/queue/new")" = "$SYNC:$RECV 2770" ]
+	[ "$(stat -c '%U:%G %a' "$D/spool/queue/new")" = "$SYNC:$RECV 3770" ]
 	[ "$(stat -c '%U:%G %a' "$D/spool/store")" = "$SYNC:$SYNC 700" ]
 	run "$TOP/scripts/ws-setup-spool" -r "$RECV" -s "$SYNC" "$D/spool"
 	assert_status 0
@@ -64,7 +64,7 @@ teardown() { rm -rf "$D"; }
 	run "$TOP/scripts/ws-setup-spool" -r "$RECV" -s "$SYNC" "$D/spool"
 	assert_status 0
 	[ "$(stat -c '%U:%G %a' "$D/spool/queue/hold")" = "$SYNC:$SYNC 700" ]
-	[ "$(stat -c '%U:%G %a' "$D/spool/bad")" = "$SYNC:$RECV 2770" ]
+	[ "$(stat -c '%U:%G %a' "$D/spool/bad")" = "$SYNC:$RECV 3770" ]
 }
 
 @test "as the receiving user, a notification becomes a job, which the sync user takes" {
@@ -96,4 +96,36 @@ teardown() { rm -rf "$D"; }
 	# the sync user reads them all
 	run as "$SYNC" cat "$D/pw" "$D/spool/session/w1"
 	assert_status 0
+}
+
+@test "the receiving user can neither remove nor replace a job the sync user wrote (sticky queue/new)" {
+	id=$(as "$SYNC" ws-queue add w1 "Deferred Page")
+	as "$SYNC" ws-queue defer "$id" "w1 down"
+	run as "$RECV" rm -f "$D/spool/queue/new/$id"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"Operation not permitted"* ]]
+	# a file of its own renamed over the job: refused as well
+	as "$RECV" sh -c 'printf "wiki=w1\ntitle=Forged\n" >"$1/queue/new/forged"' sh "$D/spool"
+	run as "$RECV" mv "$D/spool/queue/new/forged" "$D/spool/queue/new/$id"
+	[ "$status" -ne 0 ]
+	[ "$(as "$SYNC" ws-queue get "$id" title)" = "Deferred Page" ]
+	[ "$(as "$SYNC" ws-queue get "$id" attempts)" = 1 ]
+}
+
+@test "a job file the receiving user wrote gives the sync user only a mail's fields" {
+	id=$(as "$RECV" ws-recv -v <"$TOP/tests/fixtures/mail/changed.eml")
+	# the receiving user rewrites its own job with fields only the sync's
+	# programs may set
+	as "$RECV" sh -c 'f=$1/queue/new/$2 && cp "$f" "$f.t" &&
+	    printf "attempts=99\nwaits=w1\nfolding=x\nowner=1@h\nlease=9999999999\n" >>"$f.t" &&
+	    mv "$f.t" "$f"' sh "$D/spool" "$id"
+	[ "$(stat -c %U "$D/spool/queue/new/$id")" = "$RECV" ]
+	[ "$(as "$SYNC" ws-queue get "$id" title)" = "Fixture page" ]
+	for k in attempts waits folding owner lease; do
+		run as "$SYNC" ws-queue get "$id" "$k"
+		assert_status 1
+	done
+	# one the sync user wrote itself keeps all it wrote
+	as "$SYNC" ws-queue set "$id" waits=w1
+	[ "$(as "$SYNC" ws-queue get "$id" waits)" = w1 ]
 }
