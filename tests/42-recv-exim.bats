@@ -54,6 +54,18 @@ exim_queue() { "$WS_EXIM" -C "$WS_EXIM_CONF" -bpc; }
 	done
 }
 
+@test "with WIKISYNC_SENDER_HOSTS the router takes mail from those hosts and local submission only" {
+	hosts=(-C "$WS_EXIM_CONF" -DWIKISYNC_SENDER_HOSTS=127.0.0.1 -bt)
+	run -0 "$WS_EXIM" "${hosts[@]}" -oMa 127.0.0.1 "$WS_SYNC_ADDR"
+	[[ $output == *"router = wikisync, transport = wikisync_pipe"* ]]
+	run -0 "$WS_EXIM" "${hosts[@]}" "$WS_SYNC_ADDR"
+	[[ $output == *"router = wikisync, transport = wikisync_pipe"* ]]
+	# another host's mail is not the sync's: the bed's catch-all takes it
+	run -0 "$WS_EXIM" "${hosts[@]}" -oMa 192.0.2.7 "$WS_SYNC_ADDR"
+	[[ $output == *"router = other_mail"* ]]
+	[[ $output != *"wikisync_pipe"* ]]
+}
+
 @test "an edit on a watched page is a job for its wiki and page (bench/sync times the whole way)" {
 	drain
 	run -0 ws-testbed watch "$BED" alpha "Recv page"
