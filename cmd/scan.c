@@ -194,6 +194,30 @@ group_of(const char *wiki, const struct mwpage *p)
 }
 
 /*
+ * A page in none of w's asked-for groups there, which w synced (a live
+ * base: not deleted, moved or kept): the first asked-for group of w, or
+ * -1.  The edit that took it out of the category is still to reach the
+ * others (its mail may be lost); its job decides (set_elsewhere).
+ */
+static int
+group_by_base(const struct wiki *w, const char *title)
+{
+	struct storeptr ptr;
+	size_t g;
+
+	if (store_get(&st, w->name, title, &ptr) == -1 ||
+	    strcmp(ptr.revid, DELETED_REV) == 0 ||
+	    strcmp(ptr.revid, MOVED_REV) == 0 ||
+	    strcmp(ptr.revid, KEPT_REV) == 0)
+		return -1;
+	for (g = 0; g < conf->ngroups; g++)
+		if (chosen[g] && in_list(conf->groups[g].wikis,
+		    conf->groups[g].nwikis, w->name))
+			return (int)g;
+	return -1;
+}
+
+/*
  * May the bulk copy take the page (initial.c)?  Not the groups page, nor
  * one with a base here, nor one any job names (that job runs first), nor
  * one this scan queued already.
@@ -301,6 +325,8 @@ check(const struct wiki *w, struct mw *m, struct items *it, int sweep,
 				continue;
 			if ((g = it->v[b + i].group) == -1)
 				g = group_of(w->name, &pages[i]);
+			if (g == -1 && !sweep)
+				g = group_by_base(w, pages[i].title);
 			if (g == -1)
 				continue;
 			/* the bulk copy's pages: watched as they were made */

@@ -247,6 +247,23 @@ gamma, once back
 	done
 }
 
+@test "the edit taking a page out of the category, its mail lost, is caught by ws-scan: the page synced there is still synced" {
+	t="Lost Leaving"
+	synced "$t" $'in\n[[Category:Synced]]'
+	edit alpha "$t" $'out of the category' >/dev/null
+	wait_for 3 has_job alpha "$t"
+	# the mail lost: its job gone before anything ran it
+	ws-queue done "$(jobof alpha "$t")"
+	run ws-scan
+	assert_status 0
+	has_job alpha "$t"
+	peerd_start
+	wait_for 3 has_text beta "$t" 'out of the category'
+	wait_for 3 has_text gamma "$t" 'out of the category'
+	wait_for 5 idle
+	[ "$(held)" -eq 0 ]
+}
+
 @test "a deletion whose mail was lost is caught by ws-scan from the wiki's recent changes" {
 	t="Lost Deletion"
 	synced "$t" $'mail lost\n[[Category:Synced]]'
