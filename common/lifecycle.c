@@ -598,6 +598,20 @@ deleted_by_sync(const struct side *s)
 	    sync_user(s->w, s->log.user);
 }
 
+/*
+ * Does the deletion log of s show the page synced there deleted (the
+ * newest entry a deletion of its page id)?  A page merely missing (a wiki
+ * restored from an old backup, an answer forged) is no deletion to
+ * spread to the other wikis.
+ */
+static int
+deleted_there(const struct side *s)
+{
+	return s->haslog && strcmp(s->log.action, "delete") == 0 &&
+	    (s->ptr.pageid == 0 || s->log.page == 0 ||
+	    s->log.page == s->ptr.pageid);
+}
+
 /* "deleted on alpha by Admin: spam", or the sync user's own reason. */
 static void
 deletion_reason(char *buf, size_t len, const struct side *s)
@@ -841,6 +855,15 @@ lifecycle(struct page *pg)
 		return 0;	/* gone from every wiki taking part */
 	if ((rc = deletion_on(pg, del)) != 0)
 		return rc;
+	if (side_gone(del) && !deleted_there(del)) {
+		ws_log(LOG_ERR, "%s: %s: missing there, but its log shows no "
+		    "deletion of the page synced (page %ld): not deleted on "
+		    "the others; restore it there, or delete it on each, "
+		    "then release the job", del->w->name, pg->title,
+		    del->ptr.pageid);
+		pg->worst = EX_DATAERR;
+		return -1;
+	}
 	deletion_reason(why, sizeof(why), del);
 	for (i = 0; i < pg->n; i++) {
 		s = &pg->s[i];

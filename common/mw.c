@@ -2017,7 +2017,7 @@ mw_log_last(struct mw *m, const char *title, const char *type,
 	req_set(&r, "list", "logevents");
 	req_set(&r, "letype", type);
 	req_set(&r, "letitle", title);
-	req_set(&r, "leprop", "user|comment|type|details");
+	req_set(&r, "leprop", "ids|user|comment|type|details");
 	req_set(&r, "lelimit", "1");
 	root = call(m, &r, 0, e);
 	req_free(&r);
@@ -2030,6 +2030,7 @@ mw_log_last(struct mw *m, const char *title, const char *type,
 	l->target = xstrdup((v = jstr(jget(j, "params", NULL),
 	    "target_title")) ? v : "");
 	l->noredir = jbool(jget(j, "params", NULL), "suppressredirect");
+	l->page = jlong(j, "logpage");
 	json_decref(root);
 	return 0;
 }

@@ -120,6 +120,8 @@ struct mwlog {
 	char		 action[32];	/* "": no entry */
 	char		*target;	/* a move's: the title moved to */
 	int		 noredir;	/* a move's: no redirect left */
+	long		 page;		/* the page it was of (a deletion's:
+					   the page deleted), 0 unknown */
 };
 struct mwuser {
 	char		*name;

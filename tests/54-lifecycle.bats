@@ -264,6 +264,23 @@ gamma, once back
 	[ "$(held)" -eq 0 ]
 }
 
+@test "a page missing on alpha with no deletion in its log (a wiki restored from an old backup) is held, not deleted on the others" {
+	t="Missing Unlogged"
+	synced "$t" $'still here\n[[Category:Synced]]'
+	# the page row gone, as from a backup older than the page: no log
+	php -r '$d = new PDO("sqlite:" . $argv[1]);
+	    $d->exec("DELETE FROM page WHERE page_namespace = 0 AND page_title = " . $d->quote($argv[2]));' \
+	    "$BED/alpha/db/wiki.sqlite" "${t// /_}"
+	missing alpha "$t"
+	job=$(ws-queue add alpha "$t")
+	run ws-push "$job"
+	assert_status 65
+	[[ "$output" == *"alpha: $t: missing there, but its log shows no deletion of the page synced"* ]]
+	has_text beta "$t" $'still here\n[[Category:Synced]]'
+	has_text gamma "$t" $'still here\n[[Category:Synced]]'
+	ws-queue hold "$job" "a test"
+}
+
 @test "a deletion whose mail was lost is caught by ws-scan from the wiki's recent changes" {
 	t="Lost Deletion"
 	synced "$t" $'mail lost\n[[Category:Synced]]'
