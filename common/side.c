@@ -281,10 +281,16 @@ sync_wait_since(const struct timespec *t, long ms)
 
 /*
  * Save text on s, based on its revision as last read.  0 when saved as
- * it is (or the wiki had it); MERGED when MediaWiki merged it with an
- * edit made meanwhile; MOVED when the wiki changed since that reading
- * and nothing was saved, or when it did not answer.  In the first two
- * cases the caller makes the text s's base.
+ * it is (or the wiki had it): the caller makes the text s's base.
+ * MERGED when MediaWiki merged it with an edit made meanwhile: s's base
+ * stays as it was, and the job reads again.  That merge lands in the
+ * second of the edit it met, and an editor who loaded that edit saves
+ * over the merge unseen (MediaWiki compares an edit's base to the
+ * second), dropping what the sync wrote: measured from the text sent,
+ * the lines dropped would read as that editor's removals; measured from
+ * the base before, they are lines still to come.  MOVED when the wiki
+ * changed since that reading and nothing was saved, or when it did not
+ * answer.
  */
 int
 side_save(struct page *pg, struct side *s, const char *text, size_t len,

@@ -192,10 +192,10 @@ merge_all(struct page *pg, const struct group *g)
 		    strcmp(s->top.rev.sha1, sha) == 0))
 			continue;
 		rc = side_save(pg, s, text, keep, sum, 0, 1);
-		if (rc == 0 || rc == MERGED) {
+		if (rc == 0)
 			s->base = pg->meet;
+		if (rc == 0 || rc == MERGED)
 			s->merged = conflicts ? 2 : 1;
-		}
 	}
 	if (rc == 0 && conflicts && g->talknotes)
 		for (i = 0; i < nv; i++) {

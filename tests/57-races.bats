@@ -342,3 +342,27 @@ back_and_woken() {
 	run ws-testbed api "$BED" beta action=query list=logevents letitle="$t" letype=delete
 	[[ "$output" != *'"action":"restore"'* ]]
 }
+
+@test "an editor's save MediaWiki merged the sync's edit into, then another editor's over it in that second: the sync's line is not taken for removed" {
+	t="Merged In The Second"
+	synced "$t" $'one\ntwo\n[[Category:Synced]]'
+	edit alpha "$t" $'one\nfrom alpha\ntwo\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	# as the sync's edit reaches beta, early in a second, beta's editor
+	# saves a line (MediaWiki merges the sync's edit with it, in that
+	# second); at the sync's next request another editor, who loaded
+	# that line's revision, saves over the merge, unseen by MediaWiki
+	printf '%s' $'one\ntwo\nfrom beta\n[[Category:Synced]]' >"$BATS_TEST_TMPDIR/e1"
+	printf '%s' $'one\ntwo\nfrom beta\nbeta again\n[[Category:Synced]]' >"$BATS_TEST_TMPDIR/e2"
+	interpose beta '^POST .*action=edit' \
+	    "sleep \$(python3 -c 'import time; print(1.02 - time.time() % 1)') &&
+	     ws-testbed edit '$BED' beta '$t' \"\$(cat '$BATS_TEST_TMPDIR/e1')\" >/dev/null &&
+	     ws-testbed api '$BED' beta action=query prop=revisions titles='$t' rvprop=ids |
+	     sed -n 's/.*\"revid\":\\([0-9]*\\).*/\\1/p' >'$BATS_TEST_TMPDIR/loaded'" \
+	    '.' "ws-testbed edit -u visitor -b \"\$(cat '$BATS_TEST_TMPDIR/loaded')\" '$BED' beta '$t' \"\$(cat '$BATS_TEST_TMPDIR/e2')\" >/dev/null 2>&1 || :"
+	push_interposed "$job" "ws-testbed edit -u visitor"
+	revs beta "$t" user timestamp comment | tail -n 4 | sed "s/^/# /" >&3
+	drained "$t"
+	everywhere "$t" $'one\nfrom alpha\ntwo\nfrom beta\nbeta again\n[[Category:Synced]]'
+}
