@@ -301,7 +301,10 @@ follow_move(struct page *pg, struct side *mv, const char *to, int noredir,
 		fprintf(pg->out, " to %s as on %s; ", to, mv->w->name);
 	for (i = 0; i < pg->n; i++)
 		if (pg->s[i].move == 3)
-			rekey(pg, &pg->s[i], to, 1);
+			/* one still at `to` (a move back while it was away)
+			   has nothing to follow: its old pointer goes too */
+			rekey(pg, &pg->s[i], to,
+			    strcmp(pg->s[i].ptr.title, to) != 0);
 	for (i = 0; i < pg->n; i++)
 		if (pg->s[i].move == 1 || pg->s[i].move == 2)
 			rekey(pg, &pg->s[i], to, 0);
@@ -509,10 +512,14 @@ anew_at_old(struct page *pg, const struct side *own, const char *went)
 			side_waits(pg, p);
 			continue;
 		}
-		if (job_queue(pg->sp, own->w->name, went, "moved", id) == -1)
+		switch (job_queue_once(pg->sp, own->w->name, went, "moved",
+		    id)) {
+		case -1:
 			die(EX_TEMPFAIL, "%s/queue", pg->sp->path);
-		ws_log(LOG_INFO, "%s: queued as %s, for %s to follow", went, id,
-		    p->w->name);
+		case 0:
+			ws_log(LOG_INFO, "%s: queued as %s, for %s to follow",
+			    went, id, p->w->name);
+		}
 	}
 	return -1;
 }

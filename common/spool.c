@@ -591,7 +591,6 @@ job_id_may_be(const char *id, uint32_t tag)
 	return strcmp(dot + 1, want) == 0;
 }
 
-/* A new job in new/, due now; fills in j->id. */
 /*
  * A job for wiki's title, made by the sync or a scan (not a mail): due
  * now, event as given.  Its id in id (sizeof(j.id)), or -1, errno set.
@@ -615,6 +614,46 @@ job_queue(struct spool *sp, const char *wiki, const char *title,
 		strlcpy(id, j.id, sizeof(j.id));
 	job_free(&j);
 	return r;
+}
+
+/*
+ * The same, unless a job of wiki's title waits in new/ (due or not) or
+ * runs in cur/: then 1, its id in id.  So a job that asks for another
+ * each time it runs asks once, whatever the backoff makes of both.
+ */
+int
+job_queue_once(struct spool *sp, const char *wiki, const char *title,
+    const char *event, char *id)
+{
+	static const enum jobstate in[] = { Q_NEW, Q_CUR };
+	uint32_t tag = job_tag(wiki, title);
+	struct job j;
+	const char *w, *t;
+	char **ids;
+	size_t n, i, k;
+	int found = 0;
+
+	for (k = 0; k < 2 && !found; k++) {
+		if (spool_ids(sp, in[k], &ids, &n) == -1)
+			return -1;
+		for (i = 0; i < n && !found; i++) {
+			if (!job_id_may_be(ids[i], tag) ||
+			    job_load(sp, ids[i], &j) == -1)
+				continue;
+			w = job_get(&j, "wiki");
+			t = job_get(&j, "title");
+			if (w != NULL && t != NULL && strcmp(w, wiki) == 0 &&
+			    strcmp(t, title) == 0) {
+				strlcpy(id, j.id, sizeof(j.id));
+				found = 1;
+			}
+			job_free(&j);
+		}
+		spool_ids_free(ids, n);
+	}
+	if (found)
+		return 1;
+	return job_queue(sp, wiki, title, event, id);
 }
 
 int

@@ -231,6 +231,8 @@ void	 job_unset(struct job *, const char *);
 int	 job_add(struct spool *, struct job *);
 int	 job_queue(struct spool *, const char *, const char *, const char *,
 	    char *);
+int	 job_queue_once(struct spool *, const char *, const char *, const char *,
+	    char *);
 int	 job_add_in(struct spool *, struct job *, enum jobstate);
 int	 job_save(struct spool *, struct job *, enum jobstate, time_t);
 int	 job_remove(struct spool *, struct job *);

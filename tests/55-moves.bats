@@ -424,3 +424,26 @@ moved_deleted() {
 	done
 	[ "$(held)" -eq 0 ]
 }
+
+@test "moved away and back while gamma was down: gamma keeps its page where it is, and a later page at the other title does not take it" {
+	t="There And Back" to="There And Back Moved"
+	synced "$t" $'round trip\n[[Category:Synced]]'
+	ws-testbed stop "$BED" gamma
+	ws-testbed move "$BED" alpha "$t" "$to" "away"
+	wait_for 3 has_job alpha "$t"
+	push_verify_out gamma "$(jobof alpha "$t")"
+	ws-testbed move "$BED" alpha "$to" "$t" "back"
+	wait_for 3 has_job alpha "$to"
+	push_verify_out gamma "$(jobof alpha "$to")"
+	has_text beta "$t" $'round trip\n[[Category:Synced]]'
+	ws-testbed start "$BED" gamma
+	drained "$t"
+	# a new page at the title the page passed through
+	edit alpha "$to" $'a page of its own\n[[Category:Synced]]' >/dev/null
+	drained "$to"
+	for w in alpha beta gamma; do
+		has_text "$w" "$t" $'round trip\n[[Category:Synced]]'
+		has_text "$w" "$to" $'a page of its own\n[[Category:Synced]]'
+	done
+	[ "$(held)" -eq 0 ]
+}

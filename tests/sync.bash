@@ -5,9 +5,10 @@
 # as the editor, mail through Exim into ws-recv, as in production.
 
 # ws-peerd leads its own process group, so a stop is a crash of the whole
-# loop: SIGKILL to it and to whatever applet it was running.
+# loop: SIGKILL to it and to whatever applet it was running.  A start
+# stops the loop that runs, if one does: one loop, whose pid is known.
 peerd_start() {
-	rm -f "$BED/peerd.pid"
+	peerd_stop
 	# in a subshell: not a job of this shell, which would report its death
 	(setsid sh -c 'echo $$ >"$1.tmp" && mv "$1.tmp" "$1" && exec ws-peerd' \
 	    sh "$BED/peerd.pid" >>"$BED/peerd.log" 2>&1 &)
