@@ -126,15 +126,21 @@ rekey(struct page *pg, struct side *s, const char *to, int pending)
 		die(EX_TEMPFAIL, "store: %s %s", s->w->name, pg->title);
 }
 
-/* Another page holds the title on s: a move is never forced over it. */
+/*
+ * Another page holds the title on s: a move is never forced over it.
+ * The job is tried again (75), not held: the way may clear by itself,
+ * as when a wiki swapped pages by three moves and the job of another of
+ * them, run later, moves that page away; after hold-after attempts it
+ * is held with this reason, for a person to look.
+ */
 static int
 move_blocked(struct page *pg, const struct side *s, const char *from,
     const char *to, const char *as)
 {
 	ws_log(LOG_ERR, "%s: %s: not moved to %s as on %s: %s has another "
-	    "page there; move or delete one, then release the job",
+	    "page there; tried again until one is moved or deleted",
 	    s->w->name, from, to, as, s->w->name);
-	pg->worst = EX_DATAERR;
+	pg->worst = EX_TEMPFAIL;
 	return -1;
 }
 

@@ -771,8 +771,9 @@ moved_away(struct store *st, const struct wiki *w, const char *title,
 
 /*
  * The page came to this title on w by a move no job has followed yet: w
- * has no base here, but has one, of the same page id, at a title the page
- * had before, as w's move log tells.  The job goes there first (to),
+ * has no base here (none, or one saying the page synced here moved away:
+ * two pages swapped), but has one, of the same page id, at a title the
+ * page had before, as w's move log tells.  The job goes there first (to),
  * where the rounds find the move and have every wiki make it; here the
  * page would look new, be made anew on every other wiki, and the moved
  * one stay behind at its old title there.  1, else 0; a log that cannot
@@ -787,7 +788,11 @@ moved_here(struct store *st, struct mw *m, const struct wiki *w,
 	char from[MOVES_MAX][512];
 	size_t i, n;
 
-	if (cur->pageid == 0 || store_get(st, w->name, cur->title, &p) == 0)
+	/* a base here: the page synced here (which may have moved away:
+	   the rounds follow that first); one saying the page synced here
+	   moved away says nothing of this one */
+	if (cur->pageid == 0 || (store_get(st, w->name, cur->title, &p) == 0 &&
+	    strcmp(p.revid, MOVED_REV) != 0))
 		return 0;
 	n = mw_moved_from(m, cur->title, cur->pageid, from, MOVES_MAX, &e);
 	if (n == (size_t)-1)

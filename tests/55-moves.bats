@@ -22,6 +22,9 @@ move_job() {
 
 sha1() { printf '%s' "$1" | sha1sum | cut -d' ' -f1; }
 
+# deferred JOB: the job waits in the queue, tried again later
+deferred() { ws-queue ls -a | awk -F'\t' -v j="$1" '$1 == "wait" && $2 == j { f = 1 } END { exit !f }'; }
+
 @test "a page moved on alpha is moved on beta and gamma, leaving a redirect as alpha did; its base follows" {
 	t="Old Title" to="New Title" text=$'moving text\n[[Category:Synced]]'
 	watch alpha "$t"
@@ -131,27 +134,25 @@ sha1() { printf '%s' "$1" | sha1sum | cut -d' ' -f1; }
 	[[ "${lines[2]}" == "Peerd	from beta r"*" by Editor: beta's line	"* ]]
 }
 
-@test "a move onto a title beta holds for another page is held with the reason, and nothing moves until the way is clear" {
+@test "a move onto a title beta holds for another page waits with the reason, nothing moved, and goes on by itself once the way is clear" {
 	t="Wants Name" to="Taken Name" text=$'wants the name\n[[Category:Synced]]'
 	synced "$t" "$text"
 	edit beta "$to" "beta's own page, not synced" >/dev/null
 	job=$(move_job alpha "$t" "$to")
 	run ws-push "$job"
-	assert_status 65
-	[[ "$output" == *"beta: $t: not moved to $to as on alpha: beta has another page there"* ]]
+	assert_status 75
+	[[ "$output" == *"beta: $t: not moved to $to as on alpha: beta has another page there; tried again until one is moved or deleted"* ]]
 	has_text gamma "$t" "$text"
 	has_text beta "$t" "$text"
 	has_text beta "$to" "beta's own page, not synced"
-	# the loop holds it, and ws-status says why
+	# the loop defers it, and the queue says why
 	peerd_start
-	wait_for 5 held_one
-	run ws-status -t
-	[[ "$output" == *"held	$job	alpha	$t	"*"beta has another page there"* ]]
+	wait_for 5 deferred "$job"
+	[[ "$(ws-queue ls -a)" == *"	$t	"*"beta has another page there"* ]]
 	has_text gamma "$t" "$text"
-	# cleared: beta's page out of the way, the job released
+	# cleared: beta's page out of the way, the job's next attempt moves
 	ws-testbed delete "$BED" beta "$to" "make way"
-	ws-queue release "$job"
-	wait_for 3 has_text beta "$to" "$text"
+	wait_for 10 has_text beta "$to" "$text"
 	wait_for 3 has_text gamma "$to" "$text"
 	wait_for 5 idle
 	[ "$(held)" -eq 0 ]
@@ -444,6 +445,32 @@ moved_deleted() {
 	for w in alpha beta gamma; do
 		has_text "$w" "$t" $'round trip\n[[Category:Synced]]'
 		has_text "$w" "$to" $'a page of its own\n[[Category:Synced]]'
+	done
+	[ "$(held)" -eq 0 ]
+}
+
+@test "two pages swapped on alpha by three moves are swapped on beta and gamma, whichever job runs first" {
+	p="Swap One" q="Swap Two" tmp="Swap Aside"
+	synced "$p" $'first page\n[[Category:Synced]]'
+	peerd_start
+	synced "$q" $'second page\n[[Category:Synced]]'
+	ws-testbed move -n "$BED" alpha "$p" "$tmp" "swap"
+	ws-testbed move -n "$BED" alpha "$q" "$p" "swap"
+	ws-testbed move -n "$BED" alpha "$tmp" "$q" "swap"
+	wait_for 3 has_job alpha "$tmp"
+	# the second move's job first: beta's page is still in its way
+	run ws-push "$(jobof alpha "$q")"
+	assert_status 75
+	[[ "$output" == *"beta has another page there"* ]]
+	ws-queue -q defer "$(jobof alpha "$q")" "in the way"
+	peerd_start
+	wait_for 15 has_text gamma "$p" $'second page\n[[Category:Synced]]'
+	wait_for 15 has_text gamma "$q" $'first page\n[[Category:Synced]]'
+	wait_for 15 idle
+	for w in alpha beta gamma; do
+		has_text "$w" "$p" $'second page\n[[Category:Synced]]'
+		has_text "$w" "$q" $'first page\n[[Category:Synced]]'
+		missing "$w" "$tmp"
 	done
 	[ "$(held)" -eq 0 ]
 }

@@ -195,7 +195,7 @@ revisions() { ws-api revs alpha "$1" | wc -l; }
 	[ "$output" = "alpha:WikiSync status unchanged" ]
 	[ "$(revisions "WikiSync status")" -eq 1 ]
 	# a held job changes the table: one new revision, exit 1
-	ws-queue hold "$(ws-queue add beta "Odd Page")" "push: ws-push: beta: Odd Page: not moved to Even Page as on alpha: beta has another page there; move or delete one, then release the job"
+	ws-queue hold "$(ws-queue add beta "Odd Page")" "push: ws-push: beta: Odd Page: not moved to Even Page as on alpha: beta has another page there; tried again until one is moved or deleted"
 	run --separate-stderr ws-status -p "alpha:WikiSync status"
 	assert_status 1
 	[[ "$output" == *" saved r"* ]]
