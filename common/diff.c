@@ -995,7 +995,7 @@ put_conflict(struct buf *out, const struct chunk *c, const struct mergeopt *o)
 	buf_str(out, nl);
 	buf_str(out, "'''Edit conflict:''' two edits changed this part "
 	    "differently. Both versions are kept below: keep one, or combine "
-	    "them, then remove this box.");
+	    "them, then remove this box, down to its last line.");
 	buf_str(out, nl);
 	buf_str(out, "; ");
 	put_label(out, o->ours);
@@ -1017,25 +1017,18 @@ put_conflict(struct buf *out, const struct chunk *c, const struct mergeopt *o)
 	put_side(out, c->t, nl);
 	buf_str(out, "</div>");
 	buf_str(out, nl);
+	/*
+	 * The category in the box: removing the box as it says takes the
+	 * page out of the list once no box is left.
+	 */
+	if (o->category != NULL && *o->category != '\0') {
+		buf_str(out, "[[Category:");
+		put_label(out, o->category);
+		buf_str(out, "]]");
+		buf_str(out, nl);
+	}
 	buf_str(out, "</div>");
 	buf_str(out, nl);
-}
-
-static void
-put_category(struct buf *out, const char *name)
-{
-	struct buf cat = { NULL, 0, 0 };
-
-	buf_str(&cat, "[[Category:");
-	put_label(&cat, name);
-	buf_str(&cat, "]]");
-	if (out->len == 0 || memmem(out->p, out->len, cat.p, cat.len) == NULL) {
-		if (out->len > 0 && out->p[out->len - 1] != '\n')
-			buf_str(out, "\n");
-		buf_add(out, cat.p, cat.len);
-		buf_str(out, "\n");
-	}
-	buf_free(&cat);
 }
 
 /* Append the merge to out; returns the number of conflict blocks. */
@@ -1077,9 +1070,6 @@ merge3(struct text base, struct text ours, struct text theirs,
 	}
 	if (coarse)
 		st->toobig++;
-	if (opt->style == STYLE_WIKI && st->conflicts > 0 &&
-	    opt->category != NULL && *opt->category != '\0')
-		put_category(out, opt->category);
 	free(c);
 	free(h1);
 	free(h2);

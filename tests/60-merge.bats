@@ -108,7 +108,7 @@ files() {
 	[ "$output" = "$(printf '<<<<<<< o\nOne two THREE. Four five six.\n=======\nOne two 3. Four five six.\n>>>>>>> t\nnext')" ]
 }
 
-@test "merge: wiki style keeps both texts in a visible box and adds the category once" {
+@test "merge: wiki style keeps both texts in a visible box, each box holding the category, so removing the boxes removes it" {
 	files 'intro\npara one.\nmiddle\npara two.\nend\n' \
 	    'intro\npara ONE.\nmiddle\npara TWO.\nend\n' \
 	    'intro\npara 1.\nmiddle\npara 2.\nend\n'
@@ -122,8 +122,12 @@ files() {
 	[ "$(printf '%s\n' "$output" | grep -cx 'para 1.')" -eq 1 ]
 	[ "$(printf '%s\n' "$output" | grep -cx 'para TWO.')" -eq 1 ]
 	[ "$(printf '%s\n' "$output" | grep -cx 'para 2.')" -eq 1 ]
-	[ "$(printf '%s\n' "$output" | grep -c 'Category:')" -eq 1 ]
-	[ "${lines[${#lines[@]} - 1]}" = "[[Category:WikiSync conflicts]]" ]
+	[ "$(printf '%s\n' "$output" | grep -cx '\[\[Category:WikiSync conflicts\]\]')" -eq 2 ]
+	# an editor removes each box, from its first line to its last
+	run awk '/^<div class="wikisync-conflict"/ { box = 1 }
+	    !box { print } box && /^<\/div>$/ && !side { box = 0 }
+	    /^<div class="wikisync-side">/ { side = 1 } side && /^<\/div>$/ { side = 0 }' <<<"$output"
+	[ "$output" = "$(printf 'intro\nmiddle\nend')" ]
 	# the box, exactly
 	files 'a\nb\n' 'a\nX\n' 'a\nY\n'
 	run --separate-stderr ws-merge -p -s wiki -L A -L B -L C base ours theirs
@@ -131,7 +135,7 @@ files() {
 	expect=$(cat <<'EOF'
 a
 <div class="wikisync-conflict" style="border:2px solid #c00;padding:0 1em;margin:1em 0">
-'''Edit conflict:''' two edits changed this part differently. Both versions are kept below: keep one, or combine them, then remove this box.
+'''Edit conflict:''' two edits changed this part differently. Both versions are kept below: keep one, or combine them, then remove this box, down to its last line.
 ; A
 <div class="wikisync-side">
 X
@@ -140,23 +144,22 @@ X
 <div class="wikisync-side">
 Y
 </div>
-</div>
 [[Category:WikiSync conflicts]]
+</div>
 EOF
 )
 	[ "$output" = "$expect" ]
 }
 
-@test "merge: -C names the category; a page already in it is not tagged twice" {
+@test "merge: -C names the category, with or without its prefix, in the box" {
 	files 'a\nb\n' 'a\nX\n' 'a\nY\n'
 	run --separate-stderr ws-merge -p -s wiki -C 'Category:Sync trouble' base ours theirs
 	assert_status 1
-	[ "${lines[${#lines[@]} - 1]}" = "[[Category:Sync trouble]]" ]
-	files 'a\nb\n[[Category:Sync trouble]]\n' 'a\nX\n[[Category:Sync trouble]]\n' \
-	    'a\nY\n[[Category:Sync trouble]]\n'
+	[ "${lines[${#lines[@]} - 2]}" = "[[Category:Sync trouble]]" ]
+	[ "${lines[${#lines[@]} - 1]}" = "</div>" ]
 	run --separate-stderr ws-merge -p -s wiki -C 'Sync trouble' base ours theirs
 	assert_status 1
-	[ "$(printf '%s\n' "$output" | grep -c 'Category:Sync trouble')" -eq 1 ]
+	[ "$(printf '%s\n' "$output" | grep -cx '\[\[Category:Sync trouble\]\]')" -eq 1 ]
 	# a clean merge gets no category
 	files 'a\nb\n' 'a\nX\n' 'a\nb\n'
 	run --separate-stderr ws-merge -p -s wiki base ours theirs
