@@ -35,6 +35,7 @@ print_all(const struct conf *c, const char *spool)
 	printf("workers = %d\n", c->workers);
 	printf("job-deadline = %d\n", c->deadline);
 	printf("queue-max = %d\n", c->queuemax);
+	printf("deletions-per-hour = %d\n", c->delmax);
 	if (c->groupswiki)
 		printf("groups-page = %s:%s\n", c->groupswiki, c->groupspage);
 	if (c->statuswiki)

@@ -213,6 +213,13 @@ global_key(struct parser *p, struct conf *c, const char *key, const char *val)
 			return fail(p, p->line, "queue-max: not a number from 1 "
 			    "to 10000000: %s", val);
 		c->queuemax = (int)n;
+	} else if (strcmp(key, "deletions-per-hour") == 0) {
+		if (once(p, 4096, key) == -1)
+			return -1;
+		if (parse_long(val, 1, 1000, &n) == -1)
+			return fail(p, p->line, "deletions-per-hour: not a number "
+			    "from 1 to 1000: %s", val);
+		c->delmax = (int)n;
 	} else if (strcmp(key, "job-deadline") == 0) {
 		if (once(p, 1024, key) == -1)
 			return -1;
@@ -775,6 +782,7 @@ conf_read(const char *path, char *err, size_t errlen)
 	c->workers = 4;
 	c->deadline = 3600;
 	c->queuemax = 10000;
+	c->delmax = 30;
 	c->trust = xcalloc(1, sizeof(*c->trust));
 	c->trust[c->ntrust++] = xstrdup("sysop");
 	if (path == NULL)

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
@@ -625,6 +626,74 @@ deleted_there(const struct side *s)
 	    s->log.page == s->ptr.pageid);
 }
 
+/*
+ * May a deletion on s be spread now?  At most deletions-per-hour from one
+ * wiki an hour (SPOOL/state/WIKI.deleted: the times of the last hour's,
+ * under a lock), so that a wiki losing many pages at once (a bad restore,
+ * an attack) has the others delete a few before a person looks; past
+ * that the job is held.  One released with deletion=spread set (ws-queue
+ * set) goes past it.  1 yes (counted), 0 no, -1 on trouble.
+ */
+static int
+deletion_allowed(struct page *pg, const struct side *s)
+{
+	struct job j;
+	time_t now = time(NULL), t[1024];
+	char name[300], *text, *line, *save = NULL, buf[32];
+	size_t len, n = 0, i;
+	int dir, fd, ok, spread = 0;
+	long long v;
+
+	if (job_load(pg->sp, pg->jobid, &j) == 0) {
+		spread = job_get(&j, "deletion") != NULL &&
+		    strcmp(job_get(&j, "deletion"), "spread") == 0;
+		job_free(&j);
+	}
+	if (mkdirat(pg->sp->root, "state", 0750) == -1 && errno != EEXIST)
+		return -1;
+	if ((dir = openat(pg->sp->root, "state", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	snprintf(name, sizeof(name), "%s.deleted", s->w->name);
+	fd = openat(dir, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	close(dir);
+	if (fd == -1 || flock(fd, LOCK_EX) == -1) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	if ((text = read_all(fd, 64 * 1024, &len)) != NULL) {
+		for (line = strtok_r(text, "\n", &save); line != NULL &&
+		    n < sizeof(t) / sizeof(t[0]) - 1;
+		    line = strtok_r(NULL, "\n", &save))
+			if (sscanf(line, "%lld", &v) == 1 && v > now - 3600 &&
+			    v <= now)
+				t[n++] = (time_t)v;
+		free(text);
+	}
+	ok = spread || n < (size_t)ws_conf()->delmax;
+	if (ok) {
+		t[n++] = now;
+		if (ftruncate(fd, 0) == 0 && lseek(fd, 0, SEEK_SET) == 0)
+			for (i = 0; i < n; i++) {
+				snprintf(buf, sizeof(buf), "%lld\n",
+				    (long long)t[i]);
+				if (write(fd, buf, strlen(buf)) == -1)
+					break;
+			}
+	}
+	close(fd);
+	if (!ok) {
+		ws_log(LOG_ERR, "%s: %s: %zu deletions from %s spread in the "
+		    "last hour (deletions-per-hour): not deleted on the others "
+		    "for now; to spread it, ws-queue set JOB deletion=spread, "
+		    "then release the job", s->w->name, pg->title, n,
+		    s->w->name);
+		pg->worst = EX_DATAERR;
+	}
+	return ok;
+}
+
 /* "deleted on alpha by Admin: spam", or the sync user's own reason. */
 static void
 deletion_reason(char *buf, size_t len, const struct side *s)
@@ -875,6 +944,12 @@ lifecycle(struct page *pg)
 		    "then release the job", del->w->name, pg->title,
 		    del->ptr.pageid);
 		pg->worst = EX_DATAERR;
+		return -1;
+	}
+	if (side_gone(del) && (rc = deletion_allowed(pg, del)) != 1) {
+		if (rc == -1)
+			die(EX_TEMPFAIL, "%s/state: deletions of %s", pg->sp->path,
+			    del->w->name);
 		return -1;
 	}
 	deletion_reason(why, sizeof(why), del);

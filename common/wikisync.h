@@ -108,6 +108,8 @@ struct conf {
 					   verify may run */
 	int		 queuemax;	/* queue-max: jobs waiting in new/
 					   past which ws-recv says 75 */
+	int		 delmax;	/* deletions-per-hour: spread from
+					   one wiki, past which jobs hold */
 	char		*groupswiki;	/* groups-page = WIKI:PAGE */
 	char		*groupspage;
 	char		*statuswiki;	/* status-page = WIKI:PAGE */

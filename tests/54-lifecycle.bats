@@ -281,6 +281,31 @@ gamma, once back
 	ws-queue hold "$job" "a test"
 }
 
+@test "past deletions-per-hour, a deletion on alpha is held and its page stays on the others; set to spread and released, it goes" {
+	a="Cap First" b="Cap Second"
+	synced "$a" $'first\n[[Category:Synced]]'
+	peerd_start
+	synced "$b" $'second\n[[Category:Synced]]'
+	sed '/^\[wiki alpha\]/i deletions-per-hour = 1' "$WIKISYNC_CONF" >"$BATS_TEST_TMPDIR/cap.conf"
+	export WIKISYNC_CONF=$BATS_TEST_TMPDIR/cap.conf
+	[ "$(ws-conf | grep '^deletions-per-hour')" = "deletions-per-hour = 1" ]
+	job=$(delete_job alpha "$a" "one")
+	push_verify "$job"
+	ws-queue done "$job"
+	missing beta "$a"
+	job=$(delete_job alpha "$b" "two")
+	run ws-push "$job"
+	assert_status 65
+	[[ "$output" == *"alpha: $b: 1 deletions from alpha spread in the last hour (deletions-per-hour): not deleted on the others"* ]]
+	has_text beta "$b" $'second\n[[Category:Synced]]'
+	has_text gamma "$b" $'second\n[[Category:Synced]]'
+	ws-queue set "$job" deletion=spread
+	push_verify "$job"
+	ws-queue done "$job"
+	missing beta "$b"
+	missing gamma "$b"
+}
+
 @test "a deletion whose mail was lost is caught by ws-scan from the wiki's recent changes" {
 	t="Lost Deletion"
 	synced "$t" $'mail lost\n[[Category:Synced]]'
