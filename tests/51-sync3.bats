@@ -160,3 +160,25 @@ kill_worker() {
 	[[ "${first[gamma]}" < "${last[beta]}" ]]
 	[[ "${first[beta]}" < "${last[gamma]}" ]]
 }
+
+# last in the file: it runs the loop with a wiki more, and stops it
+@test "a wiki whose host drops packets holds up no job of the others: while ws-login waits on it, an edit on alpha reaches beta and gamma" {
+	python3 "$TOP/tests/blackhole.py" "$BATS_TEST_TMPDIR/hole" 3>&- &
+	wait_for 5 test -s "$BATS_TEST_TMPDIR/hole"
+	{ sed '/^\[wiki alpha\]/i login-check = 5' "$WIKISYNC_CONF"
+	  printf '\n[wiki delta]\napi = http://127.0.0.1:%s/api.php\nuser = Peerd@wikisync\npassword-file = %s\ntimeout = 60\n' \
+	      "$(cat "$BATS_TEST_TMPDIR/hole")" "$BED/alpha/sync.pass"
+	} >"$BATS_TEST_TMPDIR/hole.conf"
+	export WIKISYNC_CONF=$BATS_TEST_TMPDIR/hole.conf
+	peerd_start
+	# the loop's first look at the logins sits on delta for a minute
+	wait_for 5 pgrep -g "$(cat "$BED/peerd.pid")" -f "ws-login -k"
+	login=$(pgrep -g "$(cat "$BED/peerd.pid")" -f "ws-login -k")
+	watch alpha "Past The Hole"
+	edit alpha "Past The Hole" "Not held up. [[Category:Synced]]" >/dev/null
+	wait_for 5 has_text beta "Past The Hole" "Not held up. [[Category:Synced]]"
+	wait_for 5 has_text gamma "Past The Hole" "Not held up. [[Category:Synced]]"
+	# that look is still going on
+	kill -0 "$login"
+	peerd_stop
+}
