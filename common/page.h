@@ -92,6 +92,8 @@ struct page {
 #define VANISHED (-5)	/* the source's revisions went as they were
 			   replayed (deleted, moved): read again */
 #define SRC_OUT	(-6)	/* replay: the source did not answer */
+#define MERGED_SAME (-7)	/* MERGED, into the second of the edit it
+			   met: s's base stays (side_save) */
 #define MOVES_MAX	3	/* moves one job follows, at most */
 
 /* side.c: a wiki as the job sees it, its base, reading, the sync edit */

@@ -223,13 +223,14 @@ replay(struct page *pg, struct side *src, struct mw *from, struct side *s,
 				ws_log(LOG_WARNING, "%s: %s: r%ld has sha1 %s, "
 				    "not %s", src->w->name, pg->title, upto, got,
 				    r->sha1);
-			if (rc == 0)
-				base_rev(&s->base, src, r);
 			if (rc == 0 || rc == MERGED)
+				base_rev(&s->base, src, r);
+			if (rc == 0 || rc == MERGED || rc == MERGED_SAME)
 				s->revs++;
 			if (rc != 0) {
 				mw_revs_free(&rv);
-				return rc == MERGED ? MOVED : rc;
+				return rc == MERGED || rc == MERGED_SAME ? MOVED :
+				    rc;
 			}
 		}
 		mw_revs_free(&rv);

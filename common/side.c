@@ -280,17 +280,37 @@ sync_wait_since(const struct timespec *t, long ms)
 }
 
 /*
+ * Did the sync edit MediaWiki merged (sv) land in the second of the edit
+ * it met?  Then an editor who loaded that edit saves over the merge
+ * unseen (MediaWiki compares an edit's base to the second), dropping
+ * what the sync wrote.  Unknown counts as yes.
+ */
+static int
+merged_in_second(struct side *s, const struct mwsaved *sv)
+{
+	struct mwrev rv;
+	struct mwerr e;
+	int same;
+
+	memset(&rv, 0, sizeof(rv));
+	if (mw_rev_info(s->mw, sv->oldrevid, &rv, NULL, &e) == -1)
+		return 1;
+	same = strcmp(rv.timestamp, sv->timestamp) == 0;
+	mw_rev_free(&rv);
+	return same;
+}
+
+/*
  * Save text on s, based on its revision as last read.  0 when saved as
  * it is (or the wiki had it): the caller makes the text s's base.
- * MERGED when MediaWiki merged it with an edit made meanwhile: s's base
- * stays as it was, and the job reads again.  That merge lands in the
- * second of the edit it met, and an editor who loaded that edit saves
- * over the merge unseen (MediaWiki compares an edit's base to the
- * second), dropping what the sync wrote: measured from the text sent,
- * the lines dropped would read as that editor's removals; measured from
- * the base before, they are lines still to come.  MOVED when the wiki
- * changed since that reading and nothing was saved, or when it did not
- * answer.
+ * MERGED when MediaWiki merged it with an edit made meanwhile: the text
+ * is what that merge measured from, so it becomes s's base too, and the
+ * job reads again; MERGED_SAME when that merge landed in the second of
+ * the edit it met (merged_in_second): s's base stays as it was, since
+ * an editor may drop the sync's lines unseen, and measured from the
+ * text sent those would read as that editor's removals, measured from
+ * the base before as lines still to come.  MOVED when the wiki changed
+ * since that reading and nothing was saved, or when it did not answer.
  */
 int
 side_save(struct page *pg, struct side *s, const char *text, size_t len,
@@ -333,7 +353,7 @@ side_save(struct page *pg, struct side *s, const char *text, size_t len,
 		ws_log(LOG_NOTICE, "%s: %s: r%ld was based on r%ld, not r%ld: "
 		    "read again", s->w->name, pg->title, sv.revid, sv.oldrevid,
 		    based);
-		return MERGED;
+		return merged_in_second(s, &sv) ? MERGED_SAME : MERGED;
 	}
 	return 0;
 }

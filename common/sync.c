@@ -192,9 +192,9 @@ merge_all(struct page *pg, const struct group *g)
 		    strcmp(s->top.rev.sha1, sha) == 0))
 			continue;
 		rc = side_save(pg, s, text, keep, sum, 0, 1);
-		if (rc == 0)
-			s->base = pg->meet;
 		if (rc == 0 || rc == MERGED)
+			s->base = pg->meet;
+		if (rc == 0 || rc == MERGED || rc == MERGED_SAME)
 			s->merged = conflicts ? 2 : 1;
 	}
 	if (rc == 0 && conflicts && g->talknotes)
@@ -212,7 +212,7 @@ merge_all(struct page *pg, const struct group *g)
 				}
 			side_talk_note(pg, v[i], others);
 		}
-	return rc == MERGED ? MOVED : rc;
+	return rc == MERGED || rc == MERGED_SAME ? MOVED : rc;
 }
 
 /* --- the job --------------------------------------------------------- */
@@ -812,6 +812,49 @@ static int	 left_to(struct spool *, const struct wiki *, const char *,
 		    const char *);
 
 /*
+ * A wiki of the set that has a page of this title, never synced there (no
+ * base), which it does not put in a synced category itself: a page of its
+ * own there (its Main Page, say).  Another wiki's editors, putting a page
+ * of that title in a synced category, must not overwrite it with the sync
+ * account's rights.  The job is held (65) until an operator sets
+ * adopt=yes on it (ws-queue set) and releases it; then it is merged as
+ * two pages never synced are.  A redirect is no page of its own (a move's
+ * leftover: moves go over them too), and a file's page is its file's
+ * business (files.c).  0 to go on, -1 held.
+ */
+static int
+foreign(struct page *pg, const struct job *j)
+{
+	const char *adopt = job_get(j, "adopt");
+	struct syncset there;
+	struct side *s;
+	size_t i;
+
+	if (adopt != NULL && strcmp(adopt, "yes") == 0)
+		return 0;
+	for (i = 0; i < pg->n; i++) {
+		s = &pg->s[i];
+		/* one this job or an earlier one wrote is the sync's
+		   (its categories may not be listed yet) */
+		if (!side_in(s) || s->hasptr || s->top.missing ||
+		    s->top.redirect || s->top.ns == NS_FILE ||
+		    s->base.rank == JOB_RANK ||
+		    (s->top.rev.user != NULL &&
+		    sync_user(s->w, s->top.rev.user)) ||
+		    syncset_of(ws_conf(), s->w->name, pg->title, s->top.cats,
+		    s->top.ncats, &there) >= 2)
+			continue;
+		ws_log(LOG_ERR, "%s: %s: a page of its own there, in no "
+		    "synced category, never synced: not overwritten; to merge "
+		    "it with the others' text, ws-queue set JOB adopt=yes, "
+		    "then release the job", s->w->name, pg->title);
+		pg->worst = EX_DATAERR;
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * The job under one title: an exit code, or RENAMED (to: the new one).
  * early: the bases were just moved by verifying the last push's agreement
  * (sync_page), so that the page seems settled though that push may have
@@ -936,6 +979,8 @@ sync_title(struct spool *sp, struct store *st, const struct job *j,
 		}
 		if (r != 0)
 			continue;
+		if (foreign(&pg, j) == -1)
+			goto out;
 		if (all_same(&pg)) {
 			/* settled: the files were made the same when the
 			   bases were agreed on, and a new version mails */

@@ -289,6 +289,8 @@ gamma, once back
 	sed '/^\[wiki alpha\]/i deletions-per-hour = 1' "$WIKISYNC_CONF" >"$BATS_TEST_TMPDIR/cap.conf"
 	export WIKISYNC_CONF=$BATS_TEST_TMPDIR/cap.conf
 	[ "$(ws-conf | grep '^deletions-per-hour')" = "deletions-per-hour = 1" ]
+	# the hour's count afresh: the file's other tests deleted on alpha
+	rm -f "$WIKISYNC_SPOOL/state/alpha.deleted"
 	job=$(delete_job alpha "$a" "one")
 	push_verify "$job"
 	ws-queue done "$job"

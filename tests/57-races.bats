@@ -366,3 +366,26 @@ back_and_woken() {
 	drained "$t"
 	everywhere "$t" $'one\nfrom alpha\ntwo\nfrom beta\nbeta again\n[[Category:Synced]]'
 }
+
+@test "a page beta has of its own, in no synced category, is not overwritten by alpha's page of that title in the category: held until adopted" {
+	t="Home Of Beta"
+	edit beta "$t" "beta's own front page" >/dev/null
+	watch alpha "$t"
+	edit alpha "$t" $'taking it over\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	run ws-push "$job"
+	assert_status 65
+	[[ "$output" == *"beta: $t: a page of its own there, in no synced category, never synced: not overwritten"* ]]
+	has_text beta "$t" "beta's own front page"
+	ws-queue hold "$job" "a test"
+	# an operator who wants the two merged says so
+	ws-queue set "$job" adopt=yes
+	ws-queue release "$job"
+	wait_for 10 idle
+	run bed_text beta "$t"
+	[[ "$output" == *"beta's own front page"* ]]
+	[[ "$output" == *"taking it over"* ]]
+	[ "$(bed_text alpha "$t")" = "$output" ]
+	[ "$(held)" -eq 0 ]
+}
