@@ -439,11 +439,15 @@ static int
 open_sessdir(struct mwerr *e)
 {
 	const char *spool = ws_spool();
+	struct stat st;
 	int root;
 
 	if ((root = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return fail(e, 1, EX_TEMPFAIL, "spool %s: %s", spool,
 		    strerror(errno));
+	/* a session jar root made would be root's: not the sync user's */
+	if (fstat(root, &st) == 0)
+		spool_not_as_root(&st, spool);
 	if (mkdirat(root, "session", 0700) == -1 && errno != EEXIST) {
 		fail(e, 1, EX_TEMPFAIL, "%s/session: %s", spool, strerror(errno));
 		close(root);

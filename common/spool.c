@@ -22,6 +22,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,27 @@ opendir_at(int at, const char *name, int create)
  * missing spool is the operator's to fix, and a temporary failure for
  * the caller); the queue's directories are made when missing.
  */
+/*
+ * Root on a spool another user owns (the sync user's): whatever root
+ * made there would be root's, and the sync user could not write it (a
+ * session jar, a store text, a job): refused, with the way to run it.
+ */
+void
+spool_not_as_root(const struct stat *st, const char *path)
+{
+	struct passwd *pw;
+	char name[64];
+
+	if (geteuid() != 0 || st->st_uid == 0)
+		return;
+	if ((pw = getpwuid(st->st_uid)) != NULL)
+		snprintf(name, sizeof(name), "%s", pw->pw_name);
+	else
+		snprintf(name, sizeof(name), "%u", (unsigned)st->st_uid);
+	diex(EX_NOPERM, "spool %s belongs to %s: run as that user, as "
+	    "runuser -u %s -- %s", path, name, name, getprogname());
+}
+
 int
 spool_open(struct spool *sp, const char *path)
 {
@@ -68,6 +90,7 @@ spool_open(struct spool *sp, const char *path)
 	sp->path = xstrdup(path);
 	if (fstat(sp->root, &st) == -1)
 		goto fail;
+	spool_not_as_root(&st, path);
 	sp->owner = st.st_uid;
 	if ((q = opendir_at(sp->root, "queue", 1)) == -1)
 		goto fail;

@@ -61,11 +61,14 @@ subdir(int at, const char *name)
 int
 store_open(struct store *st, const char *spool)
 {
+	struct stat sb;
 	int sp;
 
 	st->root = st->tmp = st->versions = st->cur = st->logfd = -1;
 	if ((sp = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return -1;
+	if (fstat(sp, &sb) == 0)
+		spool_not_as_root(&sb, spool);
 	st->root = subdir(sp, "store");
 	close(sp);
 	if (st->root == -1 || (st->tmp = subdir(st->root, "tmp")) == -1 ||

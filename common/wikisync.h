@@ -12,6 +12,8 @@
 
 #include <sys/types.h>
 
+#include <sys/stat.h>
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -208,6 +210,7 @@ struct job {
 extern const char *const jobstate_name[Q_NSTATE];
 
 int	 spool_open(struct spool *, const char *);
+void	 spool_not_as_root(const struct stat *, const char *);
 int	 spool_open_add(struct spool *, const char *);
 void	 spool_close(struct spool *);
 int	 spool_lock(struct spool *);

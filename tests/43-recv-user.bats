@@ -129,3 +129,17 @@ teardown() { rm -rf "$D"; }
 	as "$SYNC" ws-queue set "$id" waits=w1
 	[ "$(as "$SYNC" ws-queue get "$id" waits)" = w1 ]
 }
+
+@test "root on the sync user's spool is refused with one line naming the owner and the way to run as it, and makes nothing there" {
+	before=$(find "$D/spool" -printf '%u %p\n' | sort)
+	for cmd in "ws-status" "ws-queue ls" "ws-scan" "ws-login -k" "ws-store put"; do
+		# shellcheck disable=SC2086 # the applet and its arguments
+		run --separate-stderr env WIKISYNC_CONF="$D/wikisync.conf" WIKISYNC_SPOOL="$D/spool" $cmd </dev/null
+		assert_status 77
+		[ "$stderr" = "${cmd%% *}: spool $D/spool belongs to $SYNC: run as that user, as runuser -u $SYNC -- ${cmd%% *}" ]
+	done
+	[ "$(find "$D/spool" -printf '%u %p\n' | sort)" = "$before" ]
+	# as the owner, it works
+	run as "$SYNC" ws-queue ls
+	assert_status 0
+}
