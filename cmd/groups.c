@@ -226,7 +226,7 @@ groups_main(int argc, char *argv[])
 		    "the config");
 	if (file == NULL && !dry &&
 	    (dir = open(ws_spool(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		die(EX_TEMPFAIL, "spool %s", ws_spool());
+		spool_die(ws_spool());
 	*untrusted = '\0';
 	text = file ? slurp(file, &len) : fetch(c, &len, untrusted,
 	    sizeof(untrusted));

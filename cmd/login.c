@@ -274,7 +274,7 @@ open_state(void)
 	int root, dir;
 
 	if ((root = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		die(EX_TEMPFAIL, "spool %s", spool);
+		spool_die(spool);
 	if (mkdirat(root, "state", 0755) == -1 && errno != EEXIST)
 		die(EX_TEMPFAIL, "%s/state", spool);
 	if ((dir = openat(root, "state", O_RDONLY | O_DIRECTORY | O_CLOEXEC))
@@ -319,7 +319,7 @@ login_main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	dir = open_state();
 	if (spool_open(&sp, ws_spool()) == -1)
-		die(EX_TEMPFAIL, "spool %s", ws_spool());
+		spool_die(ws_spool());
 	for (i = 0; i < n; i++) {
 		w = ws[i];
 		ok = check(w, keep, &u, &loggedin, &e) == 0;

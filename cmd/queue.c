@@ -70,7 +70,7 @@ spool_or_die(void)
 	const char *path = ws_spool();
 
 	if (spool_open(&sp, path) == -1)
-		die(EX_TEMPFAIL, "spool %s", path);
+		spool_die(path);
 }
 
 static void

@@ -329,7 +329,7 @@ recv_main(int argc, char **argv)
 		path = c->spool;
 	/* queue/tmp and queue/new only: see wikisync(7), Users */
 	if (spool_open_add(&sp, path) == -1)
-		die(EX_TEMPFAIL, "spool %s", path);
+		spool_die(path);
 	if (nt.status == NOTICE_OK)
 		enqueue(&sp, c, &nt);
 	else {

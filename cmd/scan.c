@@ -654,7 +654,7 @@ scan_main(int argc, char *argv[])
 	istty = isatty(STDERR_FILENO);
 	if (spool_open(&sp, ws_spool()) == -1 ||
 	    store_open(&st, ws_spool()) == -1)
-		die(EX_TEMPFAIL, "spool %s", ws_spool());
+		spool_die(ws_spool());
 	if (mkdirat(sp.root, STATE_DIR, 0750) == -1 && errno != EEXIST)
 		die(EX_TEMPFAIL, "%s/%s", sp.path, STATE_DIR);
 	if ((dir = openat(sp.root, STATE_DIR, O_RDONLY | O_DIRECTORY |

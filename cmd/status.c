@@ -858,7 +858,7 @@ status_main(int argc, char *argv[])
 	memset(&s, 0, sizeof(s));
 	s.now = time(NULL);
 	if (spool_open(&sp, ws_spool()) == -1)
-		die(EX_TEMPFAIL, "spool %s", ws_spool());
+		spool_die(ws_spool());
 	read_wikis(c, &s);
 	read_queue(&sp, &s);
 	spool_close(&sp);

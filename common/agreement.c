@@ -259,7 +259,7 @@ sync_job_open(const char *arg, struct spool *sp, struct store *st,
 	id = strrchr(arg, '/');
 	id = id ? id + 1 : arg;
 	if (spool_open(sp, ws_spool()) == -1 || store_open(st, ws_spool()) == -1)
-		die(EX_TEMPFAIL, "spool %s", ws_spool());
+		spool_die(ws_spool());
 	if (!job_id_valid(id))
 		diex(EX_DATAERR, "%s: not a job id", arg);
 	if (job_load(sp, id, j) == -1) {

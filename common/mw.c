@@ -447,7 +447,7 @@ open_sessdir(struct mwerr *e)
 		    strerror(errno));
 	/* a session jar root made would be root's: not the sync user's */
 	if (fstat(root, &st) == 0)
-		spool_not_as_root(&st, spool);
+		spool_as_owner(&st, spool);
 	if (mkdirat(root, "session", 0700) == -1 && errno != EEXIST) {
 		fail(e, 1, EX_TEMPFAIL, "%s/session: %s", spool, strerror(errno));
 		close(root);

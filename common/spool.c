@@ -22,7 +22,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,31 +49,49 @@ opendir_at(int at, const char *name, int create)
 }
 
 /*
+ * Root on a spool another user owns (the sync user's): what root made
+ * there would be root's, and the sync user could not write it (a session
+ * jar, a store text, a job).  So root becomes that user, with its groups,
+ * before anything is made; if it cannot, it refuses, with the way to run
+ * as that user.
+ */
+void
+spool_as_owner(const struct stat *st, const char *path)
+{
+	char name[256];
+
+	if (geteuid() != 0 || st->st_uid == 0)
+		return;
+	switch (become_user(st->st_uid, name, sizeof(name))) {
+	case -1:
+		diex(EX_NOPERM, "spool %s belongs to uid %u, no user: not run "
+		    "as root there", path, (unsigned)st->st_uid);
+	case -2:
+		diex(EX_NOPERM, "spool %s belongs to %s, and this cannot "
+		    "become it: run as that user, as runuser -u %s -- %s",
+		    path, name, name, getprogname());
+	}
+	ws_log(LOG_DEBUG, "spool %s: running as %s, its owner", path, name);
+}
+
+/*
+ * The spool could not be opened (errno): one line, and for a spool not
+ * there what makes one.  Exit 75: Exim keeps the mail, cron tries again.
+ */
+void
+spool_die(const char *path)
+{
+	if (errno == ENOENT)
+		diex(EX_TEMPFAIL, "spool %s: no such directory "
+		    "(ws-setup-spool(8) makes it)", path);
+	die(EX_TEMPFAIL, "spool %s", path);
+}
+
+/*
  * Open the spool at path.  The spool directory itself must exist (a
  * missing spool is the operator's to fix, and a temporary failure for
  * the caller); the queue's directories are made when missing.
  */
-/*
- * Root on a spool another user owns (the sync user's): whatever root
- * made there would be root's, and the sync user could not write it (a
- * session jar, a store text, a job): refused, with the way to run it.
- */
-void
-spool_not_as_root(const struct stat *st, const char *path)
-{
-	struct passwd *pw;
-	char name[64];
-
-	if (geteuid() != 0 || st->st_uid == 0)
-		return;
-	if ((pw = getpwuid(st->st_uid)) != NULL)
-		snprintf(name, sizeof(name), "%s", pw->pw_name);
-	else
-		snprintf(name, sizeof(name), "%u", (unsigned)st->st_uid);
-	diex(EX_NOPERM, "spool %s belongs to %s: run as that user, as "
-	    "runuser -u %s -- %s", path, name, name, getprogname());
-}
-
 int
 spool_open(struct spool *sp, const char *path)
 {
@@ -90,7 +107,7 @@ spool_open(struct spool *sp, const char *path)
 	sp->path = xstrdup(path);
 	if (fstat(sp->root, &st) == -1)
 		goto fail;
-	spool_not_as_root(&st, path);
+	spool_as_owner(&st, path);
 	sp->owner = st.st_uid;
 	if ((q = opendir_at(sp->root, "queue", 1)) == -1)
 		goto fail;

@@ -68,7 +68,7 @@ store_open(struct store *st, const char *spool)
 	if ((sp = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return -1;
 	if (fstat(sp, &sb) == 0)
-		spool_not_as_root(&sb, spool);
+		spool_as_owner(&sb, spool);
 	st->root = subdir(sp, "store");
 	close(sp);
 	if (st->root == -1 || (st->tmp = subdir(st->root, "tmp")) == -1 ||

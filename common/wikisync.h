@@ -210,7 +210,9 @@ struct job {
 extern const char *const jobstate_name[Q_NSTATE];
 
 int	 spool_open(struct spool *, const char *);
-void	 spool_not_as_root(const struct stat *, const char *);
+void	 spool_as_owner(const struct stat *, const char *);
+int	 become_user(uid_t, char *, size_t);
+void	 spool_die(const char *) __attribute__((noreturn));
 int	 spool_open_add(struct spool *, const char *);
 void	 spool_close(struct spool *);
 int	 spool_lock(struct spool *);

@@ -180,7 +180,7 @@ now() { date +%s; }
 @test "a missing spool is a temporary failure, exit 75" {
 	run --separate-stderr ws-queue -d "$BATS_TEST_TMPDIR/none" add alpha A
 	assert_status 75
-	[[ "$stderr" == "ws-queue: spool $BATS_TEST_TMPDIR/none: No such file or directory" ]]
+	[[ "$stderr" == "ws-queue: spool $BATS_TEST_TMPDIR/none: no such directory (ws-setup-spool(8) makes it)" ]]
 }
 
 @test "a lapsed lease: recover returns the job, and so does a later take" {

@@ -212,7 +212,7 @@ refused() {
 	run --separate-stderr ws-recv <"$FIX/changed.eml"
 	assert_status 75
 	[ -z "$output" ]
-	[ "$stderr" = "ws-recv: spool $SPOOL: No such file or directory" ]
+	[ "$stderr" = "ws-recv: spool $SPOOL: no such directory (ws-setup-spool(8) makes it)" ]
 	run --separate-stderr ws-recv <<<"not a notification"
 	assert_status 75
 }

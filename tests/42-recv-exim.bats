@@ -119,7 +119,7 @@ exim_queue() { "$WS_EXIM" -C "$WS_EXIM_CONF" -bpc; }
 	run -0 ws-testbed watch "$BED" beta "Away page"
 	run -0 ws-testbed edit "$BED" beta "Away page" "Text."
 	[ "$(exim_queue)" -eq 1 ]
-	grep -q "ws-recv: spool $WIKISYNC_SPOOL: No such file or directory" "$WS_EXIM_LOG/mainlog"
+	grep -qF "ws-recv: spool $WIKISYNC_SPOOL: no such directory (ws-setup-spool(8) makes it)" "$WS_EXIM_LOG/mainlog"
 	mv "$WIKISYNC_SPOOL.away" "$WIKISYNC_SPOOL"
 	"$WS_EXIM" -C "$WS_EXIM_CONF" -qff
 	wait_job beta "Away page" 5
