@@ -18,7 +18,8 @@
  *
  * merge3() lays the two diffs from base side by side.  Hunks that
  * overlap or touch form one chunk: one side's chunk is taken as it is,
- * equal changes once, and different changes are merged again at word
+ * equal changes once (and of two insertions at one place, one within the
+ * other, the longer), and different changes are merged again at word
  * level; what still conflicts is written whole, both sides, in a
  * conflict block.  Everything is symmetric in the two sides except the
  * order inside a conflict block, and nothing depends on anything but the
@@ -905,6 +906,38 @@ put_chunk(struct buf *out, const struct chunk *c)
 	}
 }
 
+/*
+ * Both sides inserted lines at one place (no base text there), and one
+ * side's lines are a run of the other's: the same insertion, one side
+ * adding more around it.  The longer is taken once, as a change both
+ * made alike is: it holds every line of either.  Where base text was
+ * there, the shorter side may have removed what the longer keeps, so
+ * that stays the word level's to judge.  The chunk's text to take, or
+ * NULL.
+ */
+static const struct text *
+inserted_within(const struct chunk *c)
+{
+	const struct text *lo, *sh;
+	size_t p;
+
+	if (c->b.len != 0 || c->o.len == 0 || c->t.len == 0)
+		return NULL;
+	lo = c->o.len > c->t.len ? &c->o : &c->t;
+	sh = lo == &c->o ? &c->t : &c->o;
+	for (p = 0; p + sh->len <= lo->len; p++) {
+		if (p > 0 && lo->p[p - 1] != '\n')
+			continue;
+		if (memcmp(lo->p + p, sh->p, sh->len) != 0)
+			continue;
+		/* whole lines: the shorter's last may lack its newline */
+		if (p + sh->len == lo->len || sh->p[sh->len - 1] == '\n' ||
+		    lo->p[p + sh->len] == '\n')
+			return lo;
+	}
+	return NULL;
+}
+
 /* Merge one region word by word; 0 and the merge appended, or -1. */
 static int
 merge_words(const struct chunk *r, size_t max, struct buf *out,
@@ -1038,6 +1071,7 @@ merge3(struct text base, struct text ours, struct text theirs,
 {
 	struct mergestat dummy;
 	struct text t[3];
+	const struct text *in;
 	struct hunk *h1, *h2;
 	struct chunk *c;
 	size_t n1, n2, n, i, max;
@@ -1061,6 +1095,8 @@ merge3(struct text base, struct text ours, struct text theirs,
 	for (i = 0; i < n; i++) {
 		if (c[i].kind != K_CONFLICT)
 			put_chunk(out, &c[i]);
+		else if ((in = inserted_within(&c[i])) != NULL)
+			buf_add(out, in->p, in->len);
 		else if (merge_words(&c[i], max, out, st) == 0)
 			st->wordclean++;
 		else {

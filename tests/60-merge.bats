@@ -267,6 +267,37 @@ EOF
 	[ "$output" = "$(printf 'a\nb')" ]
 }
 
+@test "merge: two insertions at one place, one a run of the other's lines, take the longer once" {
+	# both inserted A1 below a; theirs added A2 after it, then A0 before
+	files 'a\nz\n' 'a\nA1\nz\n' 'a\nA1\nA2\nz\n'
+	for order in "ours theirs" "theirs ours"; do
+		run --separate-stderr ws-merge -p base $order
+		assert_status 0
+		[ "$output" = "$(printf 'a\nA1\nA2\nz')" ]
+	done
+	files 'a\nz\n' 'a\nA1\nz\n' 'a\nA0\nA1\nA2\nz\n'
+	run --separate-stderr ws-merge -p base ours theirs
+	assert_status 0
+	[ "$output" = "$(printf 'a\nA0\nA1\nA2\nz')" ]
+	# at the end of a file without its newline too
+	files 'a\n' 'a\nA1' 'a\nA1\nA2'
+	run --separate-stderr ws-merge -p base ours theirs
+	assert_status 0
+	[ "$output" = "$(printf 'a\nA1\nA2')" ]
+}
+
+@test "merge: an insertion within a line of the other's, or a removal beside it, still conflicts" {
+	# A1 is not a line of theirs, only part of one
+	files 'a\nz\n' 'a\nA1\nz\n' 'a\nA11\nz\n'
+	run --separate-stderr ws-merge -p base ours theirs
+	assert_status 1
+	# ours removed Y, theirs kept it: not an insertion, not taken as one
+	files 'a\nY\nZ\nz\n' 'a\nz\n' 'a\nY\nz\n'
+	run --separate-stderr ws-merge -p base ours theirs
+	assert_status 1
+	[[ "$output" == *"<<<<<<<"*"Y"* ]]
+}
+
 @test "merge: both sides deleting the same line delete it once" {
 	files 'a\nb\nc\nd\n' 'a\nc\nd\n' 'a\nc\nD\n'
 	run --separate-stderr ws-merge -p base ours theirs

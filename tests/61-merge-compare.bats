@@ -16,6 +16,8 @@
 #     one way, ws-merge (patience anchors, then Myers) and git (Myers) can
 #     put a blank line on either side of an inserted line: the merges are
 #     equal once blank lines are left out (tests/merge/blank-lines).
+#  5. Two insertions at one place, one a run of the other's lines: a
+#     conflict for git and diff3; ws-merge takes the longer once.
 
 load helper
 
@@ -137,6 +139,19 @@ count() {
 	run --separate-stderr ws-merge -p base ours theirs
 	assert_status 0
 	[ "$output" = "$g" ]
+}
+
+@test "exception 5: two insertions at one place, one within the other, conflict in git and diff3, take the longer here" {
+	printf 'a\nz\n' >base
+	printf 'a\nA1\nz\n' >ours
+	printf 'a\nA1\nA2\nz\n' >theirs
+	run diff3 -m ours base theirs
+	assert_status 1
+	run git merge-file -p ours base theirs
+	assert_status 1
+	run --separate-stderr ws-merge -p base ours theirs
+	assert_status 0
+	[ "$output" = "$(printf 'a\nA1\nA2\nz')" ]
 }
 
 @test "exception 4: a blank line may sit on the other side of an inserted line than git puts it" {
