@@ -13,7 +13,8 @@ setup() { bed_setup; }
 
 teardown() {
 	[ ! -d "$WIKISYNC_SPOOL.away" ] || mv "$WIKISYNC_SPOOL.away" "$WIKISYNC_SPOOL"
-	[ ! -d "$WIKISYNC_SPOOL/queue/tmp" ] || chmod 750 "$WIKISYNC_SPOOL/queue/tmp"
+	[ ! -e "$BATS_TEST_TMPDIR/tmp.mode" ] ||
+		chmod "$(cat "$BATS_TEST_TMPDIR/tmp.mode")" "$WIKISYNC_SPOOL/queue/tmp"
 	bed_teardown
 }
 
@@ -100,13 +101,14 @@ exim_queue() { "$WS_EXIM" -C "$WS_EXIM_CONF" -bpc; }
 
 @test "a spool Exim's user cannot write: Exim keeps the mail, then delivers it once it can" {
 	drain
+	stat -c %a "$WIKISYNC_SPOOL/queue/tmp" >"$BATS_TEST_TMPDIR/tmp.mode"
 	chmod 555 "$WIKISYNC_SPOOL/queue/tmp"
 	run -0 ws-testbed watch "$BED" alpha "Held page"
 	run -0 ws-testbed edit "$BED" alpha "Held page" "Text."
 	[ "$(exim_queue)" -eq 1 ]
 	grep -q "T=wikisync_pipe defer .* returned 75" "$WS_EXIM_LOG/mainlog"
 	[ -z "$(job_for alpha "Held page")" ]
-	chmod 750 "$WIKISYNC_SPOOL/queue/tmp"
+	chmod "$(cat "$BATS_TEST_TMPDIR/tmp.mode")" "$WIKISYNC_SPOOL/queue/tmp"
 	"$WS_EXIM" -C "$WS_EXIM_CONF" -qff
 	wait_job alpha "Held page" 5
 	[ "$(exim_queue)" -eq 0 ]
