@@ -31,7 +31,7 @@
 
 #define SENDMAIL	"/usr/sbin/sendmail"
 
-static const char usage[] = "[-kqv] [-c file] [-d dir] [wiki ...]";
+static const char usage[] = "[-knqv] [-c file] [-d dir] [wiki ...]";
 
 
 static int
@@ -219,7 +219,8 @@ warn_rights(const struct wiki *w, const struct mwuser *u)
  * operator's to give.
  */
 static void
-mail_ready(const struct wiki *w, struct mw *m, const struct mwuser *u)
+mail_ready(const struct wiki *w, struct mw *m, const struct mwuser *u,
+    int dry)
 {
 	struct mwerr e;
 
@@ -231,6 +232,12 @@ mail_ready(const struct wiki *w, struct mw *m, const struct mwuser *u)
 		    "an unconfirmed");
 	if (u->notifypages && u->notifyminor)
 		return;
+	if (dry) {
+		ws_log(LOG_WARNING, "%s: %s is not mailed every change to the "
+		    "pages it watches; ws-login without -n sets that",
+		    w->name, u->name);
+		return;
+	}
 	if (mw_options(m, "enotifwatchlistpages=1|enotifminoredits=1", &e)
 	    == -1)
 		ws_log(LOG_WARNING, "%s: %s is not mailed every change to the "
@@ -247,8 +254,8 @@ mail_ready(const struct wiki *w, struct mw *m, const struct mwuser *u)
  * the sync user, or (keep) the session kept alive.
  */
 static int
-check(const struct wiki *w, int keep, struct mwuser *u, int *loggedin,
-    struct mwerr *e)
+check(const struct wiki *w, int keep, int dry, struct mwuser *u,
+    int *loggedin, struct mwerr *e)
 {
 	struct mw *m;
 	int r;
@@ -261,10 +268,49 @@ check(const struct wiki *w, int keep, struct mwuser *u, int *loggedin,
 	if (r == 0)
 		r = mw_whoami(m, u, keep ? 0 : MW_WHO_MAIL, e);
 	if (r == 0 && !keep)
-		mail_ready(w, m, u);
+		mail_ready(w, m, u, dry);
 	*loggedin = mw_loggedin(m);
 	mw_close(m);
 	return r;
+}
+
+/* The exit status with failure e added: a permanent one outranks 75. */
+static int
+worse(int rc, const struct mwerr *e)
+{
+	if (!e->temp && (rc == 0 || rc == EX_TEMPFAIL))
+		return e->code;
+	return rc == 0 ? EX_TEMPFAIL : rc;
+}
+
+/*
+ * -n: each wiki checked with a fresh login held in memory, for a draft
+ * configuration: no session, state, report or job of the spool touched,
+ * nothing set on the wiki.  Lines as a run's, the time this check's.
+ */
+static int
+check_only(const struct wiki **ws, size_t n)
+{
+	struct mwuser u;
+	struct mwerr e;
+	char now[32];
+	size_t i;
+	int rc = 0, loggedin;
+
+	mw_no_jar();
+	for (i = 0; i < n; i++) {
+		ws_time((long long)time(NULL), now, sizeof(now));
+		if (check(ws[i], 0, 1, &u, &loggedin, &e) == 0) {
+			warn_rights(ws[i], &u);
+			printf("%s up %s as %s, a check: nothing recorded\n",
+			    ws[i]->name, now, u.name);
+		} else {
+			printf("%s down %s %s\n", ws[i]->name, now, e.msg);
+			rc = worse(rc, &e);
+		}
+		mw_user_free(&u);
+	}
+	return rc;
 }
 
 static int
@@ -296,11 +342,13 @@ login_main(int argc, char *argv[])
 	struct spool sp;
 	char since[32];
 	size_t i, n;
-	int ch, keep = 0, rc = 0, dir, loggedin, ok, came_up, woke;
+	int ch, keep = 0, dry = 0, rc = 0, dir, loggedin, ok, came_up, woke;
 
-	while ((ch = getopt(argc, argv, "+" WS_OPTS "k")) != -1) {
+	while ((ch = getopt(argc, argv, "+" WS_OPTS "kn")) != -1) {
 		if (ch == 'k')
 			keep = 1;
+		else if (ch == 'n')
+			dry = 1;
 		else
 			ws_opt(ch, optarg, usage);
 	}
@@ -317,12 +365,21 @@ login_main(int argc, char *argv[])
 		    == NULL)
 			diex(EX_USAGE, "%s: no such wiki", argv[i]);
 	signal(SIGPIPE, SIG_IGN);
-	dir = open_state();
+	if (dry) {
+		if (keep)
+			diex(EX_USAGE, "-k and -n: a check keeps no session");
+		rc = check_only(ws, n);
+		free(ws);
+		return rc;
+	}
+	/* the spool first: run as root, the applet becomes its owner
+	   before it makes anything there */
 	if (spool_open(&sp, ws_spool()) == -1)
 		spool_die(ws_spool());
+	dir = open_state();
 	for (i = 0; i < n; i++) {
 		w = ws[i];
-		ok = check(w, keep, &u, &loggedin, &e) == 0;
+		ok = check(w, keep, 0, &u, &loggedin, &e) == 0;
 		came_up = record(dir, w, ok ? NULL : &e, &st);
 		ws_time(st.since, since, sizeof(since));
 		if (ok) {
@@ -341,10 +398,7 @@ login_main(int argc, char *argv[])
 				    "");
 		} else {
 			printf("%s down %s %s\n", w->name, since, e.msg);
-			if (!e.temp && (rc == 0 || rc == EX_TEMPFAIL))
-				rc = e.code;
-			else if (rc == 0)
-				rc = EX_TEMPFAIL;
+			rc = worse(rc, &e);
 		}
 		mw_user_free(&u);
 	}

@@ -33,6 +33,7 @@
 #include "mwint.h"
 
 static int sessdir = -1;
+static int nojar;		/* mw_no_jar: sessions in memory only */
 static struct mw *open_handles;
 static _Atomic int threaded;	/* handles in use on other threads */
 
@@ -460,6 +461,17 @@ open_sessdir(struct mwerr *e)
 	return sessdir == -1 ? -1 : 0;
 }
 
+/*
+ * From now on sessions live in memory only: no jar is read or written,
+ * no session directory made (a check of a draft configuration must not
+ * touch the sessions the sync shares).  Before the first mw_open.
+ */
+void
+mw_no_jar(void)
+{
+	nojar = 1;
+}
+
 struct mw *
 mw_open(const struct wiki *w, struct mwerr *e)
 {
@@ -483,7 +495,7 @@ mw_open(const struct wiki *w, struct mwerr *e)
 		inited = 1;
 		atexit(mw_close_all);
 	}
-	if (sessdir == -1 && open_sessdir(e) == -1)
+	if (!nojar && sessdir == -1 && open_sessdir(e) == -1)
 		return NULL;
 	m = xcalloc(1, sizeof(*m));
 	m->w = w;

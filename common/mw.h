@@ -168,6 +168,7 @@ struct mwsaved {
 };
 
 struct mw	*mw_open(const struct wiki *, struct mwerr *);
+void		 mw_no_jar(void);
 void		 mw_close(struct mw *);
 void		 mw_threaded(int);
 int		 mw_login(struct mw *, struct mwerr *);

@@ -105,6 +105,31 @@ wiki_conf() {
 	[ "$stderr" = "ws-login: omega: no such wiki" ]
 }
 
+@test "-n checks a draft configuration: the same lines, no state, session or report written" {
+	# the draft has alpha on a port nothing listens on
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	sed "s|127.0.0.1:$WS_ALPHA_PORT/|127.0.0.1:$port/|" "$WIKISYNC_CONF" >"$BATS_TEST_TMPDIR/draft.conf"
+	grep -q "127.0.0.1:$port/" "$BATS_TEST_TMPDIR/draft.conf"
+	run --separate-stderr ws-login -n -c "$BATS_TEST_TMPDIR/draft.conf"
+	assert_status 75
+	[[ ${lines[0]} =~ ^alpha\ down\ $iso\ connection\ refused$ ]]
+	[[ ${lines[1]} =~ ^beta\ up\ $iso\ as\ Peerd,\ a\ check:\ nothing\ recorded$ ]]
+	[ -z "$stderr" ]
+	[ ! -e "$SPOOL/state" ]
+	[ ! -e "$SPOOL/session" ]
+	[ "$(mails)" -eq 0 ]
+	# the installed configuration then finds alpha up at its first check:
+	# nothing to report, no down time the draft made
+	run --separate-stderr ws-login
+	assert_status 0
+	[[ ${lines[0]} =~ ^alpha\ up\ $iso\ as\ Peerd,\ new\ session$ ]]
+	grep -qx 'previous=0' "$SPOOL/state/alpha"
+	[ "$(mails)" -eq 0 ]
+	run --separate-stderr ws-login -k -n
+	assert_status 64
+	[ "$stderr" = "ws-login: -k and -n: a check keeps no session" ]
+}
+
 @test "the next program uses the saved session: no second login" {
 	run -0 ws-login alpha
 	run --separate-stderr ws-api -v whoami alpha
