@@ -16,7 +16,9 @@
  * conflict, a groups page refused (SPOOL/groups.err, see ws-groups).
  */
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -31,9 +33,11 @@
 #include "sync.h"
 
 #define MAXCOL			6
-#define MAXTABLE		9
+#define MAXTABLE		11
+#define PEERD_LOCK		"peerd.lock"
 
-static const char usage[] = "[-qtvw] [-c file] [-d dir] [-p wiki:page]";
+static const char usage[] =
+    "[-qtvw] [-c file] [-d dir] [-m file] [-p wiki:page]";
 
 struct wstate {
 	const struct wiki *w;
@@ -70,6 +74,11 @@ struct status {
 	struct held	*held;
 	size_t		 nheld;
 	size_t		 bad;		/* files in queue/bad */
+	size_t		 refused;	/* mail ws-recv kept in bad/ */
+	long long	 refusedlast;	/* the newest's time */
+	int		 loop;		/* ws-peerd: 1 runs, 0 not, -1 never */
+	long long	 looppid;
+	long long	 loopsince;	/* its start (the last one's) */
 	struct inconflict	*cf;
 	size_t		 ncf;
 	struct inconflict	*kept;	/* deleted there, kept elsewhere */
@@ -119,6 +128,85 @@ read_groups(struct status *s)
 	if (s->gerr[0] == '\0')
 		strlcpy(s->gerr, "refused", sizeof(s->gerr));
 	s->gtime = st.st_mtime;
+}
+
+/*
+ * Does ws-peerd run on this spool?  It holds a flock on SPOOL/peerd.lock
+ * for its life, and writes its pid and start time into the file.  The
+ * lock is looked up in /proc/locks rather than tried: a try, however
+ * short, could make a loop starting just then refuse to start.  (The
+ * pid there is the flock(1) that took it, long gone: the file's is the
+ * loop's.)
+ */
+static void
+read_loop(struct status *s)
+{
+	char path[4096], line[256], dev[64];
+	unsigned long long ino;
+	struct stat st;
+	FILE *fp;
+	char *p;
+
+	s->loop = -1;
+	snprintf(path, sizeof(path), "%s/%s", ws_spool(), PEERD_LOCK);
+	if ((fp = fopen(path, "re")) == NULL) {
+		if (errno != ENOENT)
+			die(EX_TEMPFAIL, "%s", path);
+		return;
+	}
+	if (fstat(fileno(fp), &st) == -1)
+		die(EX_TEMPFAIL, "%s", path);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (strncmp(line, "pid=", 4) == 0)
+			s->looppid = strtoll(line + 4, NULL, 10);
+		else if (strncmp(line, "since=", 6) == 0)
+			s->loopsince = strtoll(line + 6, NULL, 10);
+	}
+	fclose(fp);
+	s->loop = 0;
+	/* "1: FLOCK  ADVISORY  WRITE 4711 08:01:1234 0 EOF" */
+	snprintf(dev, sizeof(dev), "%02x:%02x:", major(st.st_dev),
+	    minor(st.st_dev));
+	if ((fp = fopen("/proc/locks", "re")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		if (strstr(line, " FLOCK ") == NULL ||
+		    (p = strstr(line, dev)) == NULL)
+			continue;
+		ino = strtoull(p + strlen(dev), NULL, 10);
+		if (ino == (unsigned long long)st.st_ino) {
+			s->loop = 1;
+			break;
+		}
+	}
+	fclose(fp);
+}
+
+/* Mail ws-recv refused and kept in SPOOL/bad/: how many, the newest. */
+static void
+read_refused(struct status *s)
+{
+	char path[4096];
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/bad", ws_spool());
+	if ((d = opendir(path)) == NULL) {
+		if (errno != ENOENT)
+			die(EX_TEMPFAIL, "%s", path);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW)
+		    == -1 || !S_ISREG(st.st_mode))
+			continue;
+		s->refused++;
+		if (st.st_mtime > s->refusedlast)
+			s->refusedlast = st.st_mtime;
+	}
+	closedir(d);
 }
 
 static void
@@ -486,6 +574,21 @@ tables(const struct status *s, const struct conf *c, int clock,
 	}
 
 	t = &tb[n++];
+	*t = (struct table){ "Loop", clock ? 3 : 2, NULL, 0 };
+	cell(t, "ws-peerd");
+	cell(t, "since");
+	if (clock)
+		cell(t, "pid");
+	ws_time(s->loopsince, a, sizeof(a));
+	cell(t, "%s", s->loop == 1 ? "running" : s->loop == 0 ?
+	    "not running" : "never ran");
+	cell(t, "%s", s->loop == 1 ? a : "-");
+	if (clock && s->loop == 1 && s->looppid > 0)
+		cell(t, "%lld", s->looppid);
+	else if (clock)
+		cell(t, "-");
+
+	t = &tb[n++];
 	*t = (struct table){ "Queue", 5, NULL, 0 };
 	cell(t, "due");
 	cell(t, "waiting");
@@ -540,6 +643,17 @@ tables(const struct status *s, const struct conf *c, int clock,
 		    "directory", 1, NULL, 0 };
 		cell(t, "files");
 		cell(t, "%zu", s->bad);
+	}
+
+	if (s->refused > 0) {
+		t = &tb[n++];
+		*t = (struct table){ "Mail refused, kept in the spool's bad "
+		    "directory", 2, NULL, 0 };
+		cell(t, "mails");
+		cell(t, "newest");
+		ws_time(s->refusedlast, a, sizeof(a));
+		cell(t, "%zu", s->refused);
+		cell(t, "%s", a);
 	}
 
 	if (s->nkept > 0) {
@@ -694,6 +808,12 @@ print_tsv(const struct status *s, const struct conf *c)
 		field(s->last[i].time ? s->last[i].title : "-");
 		putchar('\n');
 	}
+	/* the newer records last: a script that reads by position reads on */
+	printf("loop\t%s\t%lld\t%lld\n", s->loop == 1 ? "running" :
+	    s->loop == 0 ? "stopped" : "never", s->loop == 1 ? s->loopsince :
+	    0LL, s->loop == 1 ? s->looppid : 0LL);
+	if (s->refused > 0)
+		printf("refused\t%zu\t%lld\n", s->refused, s->refusedlast);
 }
 
 /* Text as it shows, never as markup: titles and reasons are anybody's. */
@@ -817,11 +937,196 @@ status_free(struct status *s)
 	free(s->last);
 }
 
+/* printf into a buf. */
+static void
+bufp(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+bufp(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&p, fmt, ap);
+	va_end(ap);
+	if (n == -1)
+		die(EX_TEMPFAIL, "vasprintf");
+	buf_add(b, p, (size_t)n);
+	free(p);
+}
+
+/* A metric's HELP and TYPE lines. */
+static void
+metric(struct buf *b, const char *name, const char *type, const char *help)
+{
+	bufp(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/*
+ * A label value: wiki and group names are [A-Za-z0-9_.-] (wikisync.conf
+ * (5)), but a backslash, quote or newline would be escaped as the text
+ * format says.
+ */
+static void
+label(struct buf *b, const char *v)
+{
+	for (; *v != '\0'; v++)
+		if (*v == '\\' || *v == '"')
+			bufp(b, "\\%c", *v);
+		else if (*v == '\n')
+			buf_str(b, "\\n");
+		else
+			buf_add(b, v, 1);
+}
+
+/*
+ * The state as metrics in Prometheus's text exposition format, for the
+ * node exporter's textfile collector: times as timestamps (seconds since
+ * the epoch), as Prometheus prefers, so that the file is right however
+ * long ago it was written; what is unknown is left out.
+ */
+static void
+metrics(const struct status *s, const struct conf *c, struct buf *b)
+{
+	const struct wstate *w;
+	size_t i;
+
+	metric(b, "wikisync_wiki_up", "gauge", "Whether the wiki answered "
+	    "the sync user at its last check (ws-login).");
+	for (i = 0; i < s->nws; i++) {
+		w = &s->ws[i];
+		if (w->up == -1)
+			continue;
+		buf_str(b, "wikisync_wiki_up{wiki=\"");
+		label(b, w->w->name);
+		bufp(b, "\"} %d\n", w->up);
+	}
+	metric(b, "wikisync_wiki_last_success_timestamp_seconds", "gauge",
+	    "When a request as the sync user last succeeded on the wiki.");
+	for (i = 0; i < s->nws; i++) {
+		w = &s->ws[i];
+		if (w->last_ok == 0)
+			continue;
+		buf_str(b, "wikisync_wiki_last_success_timestamp_seconds"
+		    "{wiki=\"");
+		label(b, w->w->name);
+		bufp(b, "\"} %lld\n", w->last_ok);
+	}
+	metric(b, "wikisync_wiki_checked_timestamp_seconds", "gauge",
+	    "When the wiki was last checked.");
+	for (i = 0; i < s->nws; i++) {
+		w = &s->ws[i];
+		if (w->checked == 0)
+			continue;
+		buf_str(b, "wikisync_wiki_checked_timestamp_seconds{wiki=\"");
+		label(b, w->w->name);
+		bufp(b, "\"} %lld\n", w->checked);
+	}
+	metric(b, "wikisync_jobs", "gauge", "Jobs in the queue by state: due "
+	    "now, waiting for a later try, running, held for a person.");
+	bufp(b, "wikisync_jobs{state=\"due\"} %zu\n", s->due);
+	bufp(b, "wikisync_jobs{state=\"waiting\"} %zu\n", s->waiting);
+	bufp(b, "wikisync_jobs{state=\"running\"} %zu\n", s->running);
+	bufp(b, "wikisync_jobs{state=\"held\"} %zu\n", s->nheld);
+	metric(b, "wikisync_oldest_job_timestamp_seconds", "gauge", "When "
+	    "the oldest job in the queue was made; absent with none.");
+	if (s->oldest > 0)
+		bufp(b, "wikisync_oldest_job_timestamp_seconds %lld\n",
+		    s->oldest);
+	metric(b, "wikisync_not_jobs", "gauge", "Files set aside in the "
+	    "queue's bad directory: no job could be made of them.");
+	bufp(b, "wikisync_not_jobs %zu\n", s->bad);
+	metric(b, "wikisync_refused_mails", "gauge", "Mails ws-recv refused "
+	    "and kept in the spool's bad directory.");
+	bufp(b, "wikisync_refused_mails %zu\n", s->refused);
+	metric(b, "wikisync_loop_running", "gauge", "Whether ws-peerd runs "
+	    "on the spool.");
+	bufp(b, "wikisync_loop_running %d\n", s->loop == 1);
+	metric(b, "wikisync_loop_start_timestamp_seconds", "gauge", "When the "
+	    "running ws-peerd started.");
+	if (s->loop == 1 && s->loopsince > 0)
+		bufp(b, "wikisync_loop_start_timestamp_seconds %lld\n",
+		    s->loopsince);
+	if (c->groupswiki != NULL) {
+		metric(b, "wikisync_groups_page_refused", "gauge", "Whether "
+		    "the groups page's newest version was refused.");
+		bufp(b, "wikisync_groups_page_refused %d\n",
+		    s->gerr[0] != '\0');
+	}
+	metric(b, "wikisync_group_last_sync_timestamp_seconds", "gauge",
+	    "When a page of the group was last synced; absent: never.");
+	for (i = 0; i < c->ngroups; i++) {
+		if (s->last == NULL || s->last[i].time == 0)
+			continue;
+		buf_str(b, "wikisync_group_last_sync_timestamp_seconds"
+		    "{group=\"");
+		label(b, c->groups[i].name);
+		bufp(b, "\"} %lld\n", s->last[i].time);
+	}
+	if (s->cfasked) {
+		metric(b, "wikisync_pages_in_conflict", "gauge", "Pages in the "
+		    "conflict category, by wiki (-w).");
+		for (i = 0; i < s->nws; i++) {
+			size_t k, n = 0;
+
+			if (s->ws[i].up != 1)
+				continue;
+			for (k = 0; k < s->ncf; k++)
+				n += strcmp(s->cf[k].wiki, s->ws[i].w->name)
+				    == 0;
+			buf_str(b, "wikisync_pages_in_conflict{wiki=\"");
+			label(b, s->ws[i].w->name);
+			bufp(b, "\"} %zu\n", n);
+		}
+	}
+}
+
+/*
+ * -m FILE: the metrics written to FILE atomically (a temporary file
+ * beside it, renamed over it), so a collector never reads half of it;
+ * "-": standard output.
+ */
+static void
+write_metrics(const struct status *s, const struct conf *c, const char *path)
+{
+	struct buf b = { 0 };
+	char dir[4096];
+	const char *name;
+	int fd;
+
+	metrics(s, c, &b);
+	if (strcmp(path, "-") == 0) {
+		if (fwrite(b.p, 1, b.len, stdout) != b.len || fflush(stdout))
+			die(EX_IOERR, "stdout");
+		buf_free(&b);
+		return;
+	}
+	if ((name = strrchr(path, '/')) == NULL) {
+		strlcpy(dir, ".", sizeof(dir));
+		name = path;
+	} else {
+		snprintf(dir, sizeof(dir), "%.*s", (int)(name - path) ?
+		    (int)(name - path) : 1, path);
+		name++;
+	}
+	if (*name == '\0')
+		diex(EX_USAGE, "%s: not a file name", path);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		die(EX_CANTCREAT, "%s", dir);
+	if (atomic_write(fd, name, b.p, b.len, 0644) == -1)
+		die(EX_CANTCREAT, "%s", path);
+	close(fd);
+	buf_free(&b);
+}
+
 int
 status_main(int argc, char *argv[])
 {
 	const struct conf *c;
-	const char *page = NULL;
+	const char *page = NULL, *mfile = NULL;
 	struct status s;
 	struct spool sp;
 	struct table tb[MAXTABLE];
@@ -830,6 +1135,7 @@ status_main(int argc, char *argv[])
 	int ch, tsv = 0, ask = 0, rc = 0;
 
 	static const struct option longopts[] = {
+		{ "metrics",	required_argument,	NULL,	'm' },
 		{ "publish",	required_argument,	NULL,	'p' },
 		{ "tsv",	no_argument,		NULL,	't' },
 		{ "wikis",	no_argument,		NULL,	'w' },
@@ -837,7 +1143,7 @@ status_main(int argc, char *argv[])
 		{ NULL,		0,			NULL,	0 }
 	};
 
-	while ((ch = getopt_long(argc, argv, WS_OPTS "p:tw", longopts,
+	while ((ch = getopt_long(argc, argv, WS_OPTS "m:p:tw", longopts,
 	    NULL)) != -1) {
 		if (ch == 'p') {
 			n = strcspn(optarg, ":");
@@ -845,7 +1151,9 @@ status_main(int argc, char *argv[])
 			    optarg[n + 1] == '\0')
 				diex(EX_USAGE, "%s: not wiki:page", optarg);
 			page = optarg;
-		} else if (ch == 't')
+		} else if (ch == 'm')
+			mfile = optarg;
+		else if (ch == 't')
 			tsv = 1;
 		else if (ch == 'w')
 			ask = 1;
@@ -864,6 +1172,8 @@ status_main(int argc, char *argv[])
 	spool_close(&sp);
 	read_store(c, &s);
 	read_groups(&s);
+	read_loop(&s);
+	read_refused(&s);
 	if (ask)
 		read_conflicts(&s);
 	for (i = 0; i < s.nws; i++)
@@ -871,7 +1181,11 @@ status_main(int argc, char *argv[])
 			rc = 1;
 	if (s.nheld > 0 || s.ncf > 0 || s.bad > 0 || s.gerr[0] != '\0')
 		rc = 1;
-	if (page != NULL) {
+	if (mfile != NULL) {
+		/* the state is in the metrics: 0 says they were written */
+		write_metrics(&s, c, mfile);
+		rc = 0;
+	} else if (page != NULL) {
 		n = tables(&s, c, 0, tb);
 		wikitext(tb, n, &b);
 		publish(c, page, &b);

@@ -17,12 +17,13 @@ setup() {
 
 teardown() { bed_teardown; }
 
-@test "ws-peerd checks the wikis' logins as it starts: none is unknown" {
+@test "ws-peerd checks the wikis' logins as it starts: none is unknown; ws-status shows it running" {
 	wait_for 10 test -s "$WIKISYNC_SPOOL/state/beta"
 	run ws-status -t
 	[[ "$output" == *$'wiki\talpha\tup\t'* ]]
 	[[ "$output" == *$'wiki\tbeta\tup\t'* ]]
 	[[ "$output" != *unknown* ]]
+	[[ "$output" == *$'\nloop\trunning\t'[0-9]*$'\t'"$(cat "$BED/peerd.pid")"$'\n'* ]]
 }
 
 @test "ws-peerd: one loop per spool; -h and bad options" {

@@ -49,7 +49,7 @@ state() {
 @test "-h prints usage on stdout; a bad option or -p without a page exits 64" {
 	run --separate-stderr ws-status -h
 	assert_status 0
-	[ "$output" = "usage: ws-status [-qtvw] [-c file] [-d dir] [-p wiki:page]" ]
+	[ "$output" = "usage: ws-status [-qtvw] [-c file] [-d dir] [-m file] [-p wiki:page]" ]
 	run --separate-stderr ws-status -x
 	assert_status 64
 	[ -z "$output" ]
@@ -72,7 +72,8 @@ state() {
 	[ "${lines[2]}" = "wiki	gamma	unknown	0	0	unknown	-" ]
 	[ "${lines[3]}" = "queue	due	0	waiting	0	running	0	held	0	oldest	0" ]
 	[ "${lines[4]}" = "group	docs	0	-	-" ]
-	[ "${#lines[@]}" -eq 5 ]
+	[ "${lines[5]}" = "loop	never	0	0" ]
+	[ "${#lines[@]}" -eq 6 ]
 	run --separate-stderr ws-status
 	assert_status 0
 	[[ "$output" == *"gamma  unknown  -"* ]]
@@ -153,6 +154,88 @@ state() {
 	ws-store set gamma "Anything" "$rules"
 	run --separate-stderr ws-status -t
 	[[ "$output" =~ $'\ngroup\tfar\t'[0-9]+$'\tgamma\tAnything' ]]
+}
+
+# hold_lock FILE SINCE: what ws-peerd does as it starts (the lock, then
+# its pid and start in the file), then sleeps holding it
+hold_lock() {
+	exec 9>>"$1" 3>&-
+	flock -n 9 || return 1
+	printf 'pid=%s\nsince=%s\n' "$BASHPID" "$2" >"$1"
+	exec sleep 30
+}
+
+@test "the loop: never ran, running (its start, the pid holding the lock), stopped; refused mail counted" {
+	unit_conf
+	run --separate-stderr ws-status
+	[[ "$output" == *$'Loop\n  ws-peerd   since  pid\n  never ran  -      -'* ]]
+	[[ "$output" != *"Mail refused"* ]]
+	# held as ws-peerd holds it: a flock on the file its pid and start are in
+	hold_lock "$SPOOL/peerd.lock" 1700000500 &
+	holder=$!
+	# written once the lock is held
+	wait_for 5 grep -q '^since=' "$SPOOL/peerd.lock"
+	run --separate-stderr ws-status -t
+	assert_status 0
+	# the loop's pid, as it wrote it
+	grep -qx "loop	running	1700000500	[0-9]*" <<<"$output"
+	pid=$(awk -F'\t' '$1 == "loop" { print $4 }' <<<"$output")
+	[ "$pid" -gt 1 ]
+	[ "$pid" = "$holder" ]
+	run --separate-stderr ws-status
+	[[ "$output" == *"running   2023-11-14T22:21:40Z  $pid"* ]]
+	kill "$holder"
+	wait "$holder" || :
+	run --separate-stderr ws-status -t
+	grep -qx "loop	stopped	0	0" <<<"$output"
+	# mail ws-recv refused, kept in SPOOL/bad/
+	mkdir -p "$SPOOL/bad"
+	echo one >"$SPOOL/bad/1700000600.1.x"
+	echo two >"$SPOOL/bad/1700000700.1.y"
+	touch -d @1700000700 "$SPOOL/bad/1700000700.1.y"
+	touch -d @1700000600 "$SPOOL/bad/1700000600.1.x"
+	: >"$SPOOL/bad/.tmp.partial"
+	run --separate-stderr ws-status -t
+	grep -qx "refused	2	1700000700" <<<"$output"
+	run --separate-stderr ws-status
+	[[ "$output" == *$'Mail refused, kept in the spool\'s bad directory\n  mails  newest\n  2      2023-11-14T22:25:00Z'* ]]
+}
+
+@test "-m writes the state as Prometheus metrics promtool accepts, atomically; -m - on stdout" {
+	unit_conf
+	state beta down 1700000200 1700000300 'connect: Connection refused'
+	ws-queue add alpha "Due One" >/dev/null
+	held=$(ws-queue add beta "Stuck")
+	ws-queue hold "$held" "a test"
+	mkdir -p "$BATS_TEST_TMPDIR/prom"
+	# a person is needed (beta down, a job held), but that is in the
+	# metrics: 0 says they were written
+	run --separate-stderr ws-status -m "$BATS_TEST_TMPDIR/prom/wikisync.prom"
+	assert_status 0
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+	f=$BATS_TEST_TMPDIR/prom/wikisync.prom
+	[ "$(ls -A "$BATS_TEST_TMPDIR/prom")" = wikisync.prom ]
+	[ "$(stat -c %a "$f")" = 644 ]
+	run promtool check metrics <"$f"
+	assert_status 0
+	grep -qx 'wikisync_wiki_up{wiki="alpha"} 1' "$f"
+	grep -qx 'wikisync_wiki_up{wiki="beta"} 0' "$f"
+	# gamma was never checked: no sample, rather than a made-up one
+	[ "$(grep -c 'wiki="gamma"' "$f")" -eq 0 ]
+	grep -qx 'wikisync_wiki_last_success_timestamp_seconds{wiki="alpha"} 1700000100' "$f"
+	grep -qx 'wikisync_jobs{state="due"} 1' "$f"
+	grep -qx 'wikisync_jobs{state="held"} 1' "$f"
+	oldest=$(ws-queue ls -a | cut -f2 | cut -d. -f1 | sort -n | head -n 1)
+	grep -qx "wikisync_oldest_job_timestamp_seconds $oldest" "$f"
+	grep -qx 'wikisync_loop_running 0' "$f"
+	grep -qx 'wikisync_refused_mails 0' "$f"
+	run --separate-stderr ws-status -m -
+	assert_status 0
+	[ "$output" = "$(cat "$f")" ]
+	run --separate-stderr ws-status -m "$BATS_TEST_TMPDIR/none/wikisync.prom"
+	assert_status 73
+	[[ "$stderr" == "ws-status: $BATS_TEST_TMPDIR/none: "* ]]
 }
 
 @test "an unreadable spool exits 75; a broken config 78" {
