@@ -66,6 +66,82 @@ conf_valid_name(const char *s)
 	return 1;
 }
 
+/* The keys of each kind of section, for a misspelling's suggestion. */
+static const char *const global_keys[] = {
+	"spool", "report", "peerd", "syslog", "hold-after", "login-check",
+	"workers", "queue-max", "deletions-per-hour", "job-deadline",
+	"groups-page", "status-page", "groups-trust", NULL
+};
+static const char *const wiki_keys[] = {
+	"api", "url", "user", "password-file", "ca-file", "timeout",
+	"insecure-http", NULL
+};
+static const char *const group_keys[] = {
+	"wikis", "categories", "pages", "history", "conflict", "talk-notes",
+	"deletions", "files", "peerd", NULL
+};
+
+/* Edit distance of a and b (each at most 63 bytes), else a large one. */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, d[64][64];
+
+	if (la >= 64 || lb >= 64)
+		return (size_t)-1;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			d[i][j] = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < d[i][j])
+				d[i][j] = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < d[i][j])
+				d[i][j] = d[i][j - 1] + 1;
+		}
+	return d[la][lb];
+}
+
+/*
+ * An unknown key: the error says which key of this kind of section it
+ * is probably a misspelling of, or which other kind of section has it.
+ */
+static int
+unknown_key(struct parser *p, const char *key, const char *const *keys)
+{
+	static const struct {
+		const char *const *keys;
+		const char *where;
+	} other[] = {
+		{ global_keys, "before the first section" },
+		{ wiki_keys, "in a [wiki NAME] section" },
+		{ group_keys, "in a [group NAME] section" },
+	};
+	const char *best = NULL;
+	/* two edits, three in a longer key ("category" for "categories") */
+	size_t i, d, bestd = strlen(key) >= 8 ? 4 : 3;
+
+	for (i = 0; keys[i] != NULL; i++)
+		if ((d = distance(key, keys[i])) < bestd) {
+			best = keys[i];
+			bestd = d;
+		}
+	if (best != NULL)
+		return fail(p, p->line, "unknown key \"%s\" (did you mean "
+		    "\"%s\"?)", key, best);
+	for (i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+		if (other[i].keys == keys)
+			continue;
+		for (d = 0; other[i].keys[d] != NULL; d++)
+			if (strcmp(key, other[i].keys[d]) == 0)
+				return fail(p, p->line, "key \"%s\" belongs %s",
+				    key, other[i].where);
+	}
+	return fail(p, p->line, "unknown key \"%s\"", key);
+}
+
 /* "a, b ,c" into a NULL-less array of trimmed, non-empty strings. */
 static int
 split_list(struct parser *p, const char *val, const char *prefix,
@@ -243,7 +319,7 @@ global_key(struct parser *p, struct conf *c, const char *key, const char *val)
 		if (split_list(p, val, NULL, &c->trust, &c->ntrust) == -1)
 			return -1;
 	} else
-		return fail(p, p->line, "unknown key \"%s\"", key);
+		return unknown_key(p, key, global_keys);
 	return 0;
 }
 
@@ -357,7 +433,7 @@ wiki_key(struct parser *p, struct wiki *w, const char *key, const char *val)
 			return fail(p, p->line, "insecure-http: not yes or no: "
 			    "%s", val);
 	} else
-		return fail(p, p->line, "unknown key \"%s\"", key);
+		return unknown_key(p, key, wiki_keys);
 	return 0;
 }
 
@@ -426,7 +502,7 @@ conf_group_key(struct parser *p, struct group *g, const char *key,
 			return -1;
 		g->peerd = xstrdup(val);
 	} else
-		return fail(p, p->line, "unknown key \"%s\"", key);
+		return unknown_key(p, key, group_keys);
 	return 0;
 }
 

@@ -110,6 +110,36 @@ conf_error() {	# line message, config on stdin
 	    conf_error 5 'unknown key "colour"'
 }
 
+@test "a misspelt key is named with the key meant; a key of another kind of section says where it belongs" {
+	printf 'spool = /tmp\nhold-afer = 3\n' | conf_error 2 'unknown key "hold-afer" (did you mean "hold-after"?)'
+	printf '[wiki a]\napi = http://h/api.php\npasword-file = /p\n' |
+	    conf_error 3 'unknown key "pasword-file" (did you mean "password-file"?)'
+	printf '[group g]\nwikis = a, b\ncategory = Docs\n' |
+	    conf_error 3 'unknown key "category" (did you mean "categories"?)'
+	printf 'api = http://h/api.php\n' | conf_error 1 'key "api" belongs in a [wiki NAME] section'
+	printf '[wiki a]\nwikis = a, b\n' | conf_error 2 'key "wikis" belongs in a [group NAME] section'
+	printf '[group g]\nspool = /x\n' | conf_error 2 'key "spool" belongs before the first section'
+}
+
+@test "every key wikisync.conf(5) documents is known in its section: misspelt by a letter, it is the one suggested" {
+	# the keys of each of the page's sections, as .It Cm KEY lines
+	keys=$(awk '/^\.Ss Global keys/ { s = "global" } /^\.Ss Wikis/ { s = "wiki" }
+	    /^\.Ss Groups/ { s = "group" } /^\.Ss Two syncing/ { s = "" }
+	    s != "" && /^\.It Cm [a-z-]+ No =/ { print s, $3 }' "$TOP/man/wikisync.conf.5")
+	[ "$(wc -l <<<"$keys")" -ge 28 ]
+	while read -r sec key; do
+		case $sec in
+		global) head= ;;
+		wiki) head=$'[wiki a]\n' ;;
+		group) head=$'[group g]\n' ;;
+		esac
+		n=$(( $(printf '%s' "$head" | wc -l) + 1 ))
+		# the last letter doubled
+		printf '%s%s%s = 1\n' "$head" "$key" "${key: -1}" |
+		    conf_error "$n" "unknown key \"$key${key: -1}\" (did you mean \"$key\"?)"
+	done <<<"$keys"
+}
+
 @test "a key given twice is an error" {
 	printf '[wiki a]\napi = http://h/api.php\napi = http://i/api.php\n' |
 	    conf_error 3 'duplicate key "api"'
