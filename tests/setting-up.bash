@@ -56,18 +56,16 @@ while i < b:
     if not m:
         i += 1
         continue
-    ind, tag, cmd = len(m.group(1)), "wiki" if m.group(2) == "wiki$" else "root", m.group(3)
+    tag, cmd = "wiki" if m.group(2) == "wiki$" else "root", m.group(3)
     i += 1
+    # as a reader copies it: from the command on, each line after it
+    # whole, with the indentation the page gives it
     while cmd.endswith("\\"):
-        cmd += "\n" + lines[i][ind:]
+        cmd += "\n" + lines[i]
         i += 1
-    h = re.search(r"<<\x27?(\w+)\x27?", cmd)
-    if h:
-        while lines[i].strip() != h.group(1):
-            cmd += "\n" + lines[i][ind:]
-            i += 1
-        cmd += "\n" + h.group(1)
-        i += 1
+    if "<<" in cmd:
+        sys.exit("setting-up: a heredoc in SETTING UP: pasted as rendered, "
+                 "its indented terminator never ends it: " + cmd.split("\n")[0])
     out.append(tag + "\t" + cmd)
 sys.stdout.write("\0".join(out) + "\0")
 ' >"$work/steps"
@@ -117,18 +115,27 @@ wikidir() {
 	echo "$d"
 }
 declare -A pass
+# run_wiki WIKI SCRIPT: the section's wiki$ commands, one after another in
+# one shell, as a reader types them at one prompt (a variable set by one
+# is there for the next); the first that fails is named
 run_wiki() {
-	local w=$1 cmd=$2 d owner out
+	local w=$1 script=$2 d owner out
 	d=$(wikidir "$w")
 	owner=$(stat -c %U "$bed/$w/db")
 	# LocalSettings.php is the bed's: its owner may append to it
 	chown "$owner" "$bed/$w/LocalSettings.php"
 	out=$(cd "$d" && setpriv --reuid="$owner" --regid="$owner" --init-groups \
 	    env MW_INSTALL_PATH=/usr/share/mediawiki MW_CONFIG_FILE="$bed/$w/LocalSettings.php" \
-	    bash -c "$cmd" 2>&1) || fail "wiki $w: $cmd: $out"
+	    bash -c "trap 'echo \"failed: \$BASH_COMMAND\"' ERR; set -e; $script" 2>&1) ||
+		fail "wiki $w: $out"
 	case $out in *"password:'"*)
 		pass[$w]=$(printf '%s\n' "$out" | sed -n "s/.*password:'\([^']*\)'.*/\1/p") ;;
 	esac
+	# the notifications are at the end of LocalSettings.php, and it parses
+	php -l "$bed/$w/LocalSettings.php" >/dev/null 2>&1 ||
+		fail "wiki $w: LocalSettings.php: $(php -l "$bed/$w/LocalSettings.php" 2>&1 | head -n 2)"
+	grep -q "wgUsersNotifiedOnAllChanges = \[ \"WikiSync\" \]" "$bed/$w/LocalSettings.php" ||
+		fail "wiki $w: LocalSettings.php: no notifications appended"
 }
 run_root() {
 	local cmd=$1 out
@@ -155,10 +162,12 @@ run_root() {
 }
 
 # wiki$ commands on each wiki, then the syncing host's, in the section's order
+script=
 while IFS=$'\t' read -r -d '' tag cmd; do
 	[ "$tag" = wiki ] || continue
-	for w in alpha beta; do run_wiki "$w" "$cmd"; done
+	script+=$cmd$'\n'
 done <"$work/steps"
+for w in alpha beta; do run_wiki "$w" "$script"; done
 if [ -z "${pass[alpha]:-}" ] || [ -z "${pass[beta]:-}" ]; then
 	fail "no bot password printed"
 fi
