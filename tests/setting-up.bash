@@ -115,6 +115,7 @@ wikidir() {
 	echo "$d"
 }
 declare -A pass
+mailed=
 # run_wiki WIKI SCRIPT: the section's wiki$ commands, one after another in
 # one shell, as a reader types them at one prompt (a variable set by one
 # is there for the next); the first that fails is named
@@ -157,6 +158,15 @@ run_root() {
 		[[ $out == *"a: WikiSync is now mailed every change"* ]] || fail "ws-login: $out" ;;
 	"exim4 -bt "*)
 		[[ $out == *"router = wikisync, transport = wikisync_pipe"* ]] || fail "exim4 -bt: $out" ;;
+	*"sendmail -odi "*)
+		mailed=1 ;;
+	*"ws-status")
+		# after step 4's test mail: it reached the spool
+		if [ -n "$mailed" ]; then
+			[[ $out == *$'Mail refused, kept in the spool\'s bad directory\n  mails  newest\n  1 '* ]] ||
+				fail "the test mail is not in the spool: $out"
+			mailed=
+		fi ;;
 	esac
 	printf '%s\n' "$out" >>"$work/root.log"
 }
