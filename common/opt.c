@@ -19,6 +19,9 @@
 #include "wikisync.h"
 
 struct wsopt wsopt;
+/* the system's config file, when it is not there (the built-in defaults
+   are in force): an error about the default spool names it too */
+const char *conf_missing;
 
 static struct conf *conf;
 
@@ -134,8 +137,10 @@ ws_conf(void)
 	conf = conf_read(path, errbuf, sizeof(errbuf));
 	if (conf == NULL && (required || errno != ENOENT))
 		diex(EX_CONFIG, "%s", errbuf);
-	if (conf == NULL)
+	if (conf == NULL) {
+		conf_missing = DEFAULT_CONF;
 		conf = conf_read(NULL, errbuf, sizeof(errbuf));
+	}
 	if (conf == NULL)
 		diex(EX_CONFIG, "%s", errbuf);
 	ws_syslog_open(conf->syslog);

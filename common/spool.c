@@ -81,6 +81,10 @@ spool_as_owner(const struct stat *st, const char *path)
 void
 spool_die(const char *path)
 {
+	if (errno == ENOENT && conf_missing != NULL)
+		diex(EX_TEMPFAIL, "spool %s: no such directory, and no %s to "
+		    "name another (wikisync.conf(5); ws-setup-spool(8) makes "
+		    "the spool)", path, conf_missing);
 	if (errno == ENOENT)
 		diex(EX_TEMPFAIL, "spool %s: no such directory "
 		    "(ws-setup-spool(8) makes it)", path);

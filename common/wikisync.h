@@ -213,6 +213,7 @@ int	 spool_open(struct spool *, const char *);
 void	 spool_as_owner(const struct stat *, const char *);
 int	 become_user(uid_t, char *, size_t);
 void	 spool_die(const char *) __attribute__((noreturn));
+extern const char *conf_missing;
 int	 spool_open_add(struct spool *, const char *);
 void	 spool_close(struct spool *);
 int	 spool_lock(struct spool *);

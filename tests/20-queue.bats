@@ -183,6 +183,16 @@ now() { date +%s; }
 	[[ "$stderr" == "ws-queue: spool $BATS_TEST_TMPDIR/none: no such directory (ws-setup-spool(8) makes it)" ]]
 }
 
+@test "no config file and no spool: the error names the missing file as well as the spool" {
+	# a mount namespace in which neither is there, whatever this host has
+	run --separate-stderr unshare -m --propagation private sh -c '
+	    mount -t tmpfs none /var/spool &&
+	    { [ ! -d /etc/wikisync ] || mount -t tmpfs none /etc/wikisync; } &&
+	    exec env -u WIKISYNC_CONF -u WIKISYNC_SPOOL "$1" ls' sh "$(command -v ws-queue)"
+	assert_status 75
+	[ "$stderr" = "ws-queue: spool /var/spool/wikisync: no such directory, and no /etc/wikisync/wikisync.conf to name another (wikisync.conf(5); ws-setup-spool(8) makes the spool)" ]
+}
+
 @test "a lapsed lease: recover returns the job, and so does a later take" {
 	id=$(ws-queue add alpha A)
 	# leases count in whole seconds: 3 s stays unlapsed through a slow
