@@ -64,14 +64,16 @@ deps:
 	scripts/deps
 
 # the README's first command: WikiSync on local test wikis
-DEMO	= /var/tmp/wikisync-demo
+# (one a user: a demo another user started is not touched)
+DEMO	= /var/tmp/wikisync-demo-$(shell id -un)
+DEMORUN	= PATH="$(CURDIR)/$(BUILD):$(CURDIR)/scripts:$$PATH" scripts/ws-demo
 demo:
 	scripts/deps
 	$(MAKE) all
-	PATH="$(CURDIR)/$(BUILD):$(CURDIR)/scripts:$$PATH" scripts/ws-demo $(DEMO)
+	$(DEMORUN) $(DEMO)
 
-demo-down:
-	PATH="$(CURDIR)/$(BUILD):$(CURDIR)/scripts:$$PATH" scripts/ws-demo down $(DEMO)
+demo-down demo-pause demo-resume:
+	$(DEMORUN) $(@:demo-%=%) $(DEMO)
 
 lint:
 	mandoc -Tlint -Wwarning man/*
@@ -129,4 +131,4 @@ fuzz: build/fuzz/recv-fuzz
 clean:
 	rm -rf build build-san
 
-.PHONY: all check deps demo demo-down lint install deb fuzz clean
+.PHONY: all check deps demo demo-down demo-pause demo-resume lint install deb fuzz clean

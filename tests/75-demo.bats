@@ -5,6 +5,11 @@
 
 load helper
 load bed
+load sync
+
+# text_is WIKI TITLE TEXT, queued TITLE: for wait_for
+text_is() { [ "$(ws-api text "$1" "$2" 2>/dev/null)" = "$3" ]; }
+queued() { [ -n "$(ws-queue ls | awk -F'\t' -v t="$1" '$4 == t')" ]; }
 
 setup_file() {
 	DEMO=$(bed_mktemp)
@@ -39,6 +44,41 @@ teardown_file() {
 	[[ "$output" != *"not found"* ]]
 }
 
+@test "a second run reuses the demo and edits no page a person may have edited" {
+	. "$DEMO/env"
+	export PATH=$TOP/scripts:$PATH
+	ws-testbed edit "$DEMO" alpha "Welcome to WikiSync" "Mine now. [[Category:Synced]]" >/dev/null
+	run "$TOP/scripts/ws-demo" "$DEMO"
+	assert_status 0
+	[ "${lines[0]}" = "ws-demo: reusing the demo running in $DEMO" ]
+	[ "$(grep -c '^   on [a-z]* after about [0-9]* ms; its history:$' <<<"$output")" -eq 3 ]
+	[[ "$output" == *'== edit "Welcome to WikiSync '[0-9][0-9]:[0-9][0-9]:[0-9][0-9]'" on alpha'* ]]
+	[ "$(ws-api text alpha "Welcome to WikiSync")" = "Mine now. [[Category:Synced]]" ]
+	# the person's edit synced as any other
+	wait_for 10 text_is beta "Welcome to WikiSync" "Mine now. [[Category:Synced]]"
+	# the stop command it prints names this demo
+	[[ "$output" == *"  stop    make DEMO=$DEMO demo-down "* ]]
+}
+
+@test "pause stops the loop alone (ws-status says so, edits wait in the queue); resume syncs them" {
+	. "$DEMO/env"
+	export PATH=$TOP/scripts:$PATH
+	run "$TOP/scripts/ws-demo" pause "$DEMO"
+	assert_status 0
+	[[ "$output" == "ws-demo: the loop is stopped; "*"make DEMO=$DEMO demo-resume starts it again" ]]
+	run ws-status -t
+	grep -qx "loop	stopped	0	0" <<<"$output"
+	grep -q "^wiki	alpha	up	" <<<"$output"
+	run -0 ws-testbed status "$DEMO"
+	ws-testbed edit "$DEMO" alpha "Paused Page" "While paused. [[Category:Synced]]" >/dev/null
+	wait_for 10 queued "Paused Page"
+	run "$TOP/scripts/ws-demo" resume "$DEMO"
+	assert_status 0
+	[[ "$output" == "ws-demo: the loop runs again, pid "[0-9]* ]]
+	wait_for 20 text_is beta "Paused Page" "While paused. [[Category:Synced]]"
+	grep -q "^loop	running	" <<<"$(ws-status -t)"
+}
+
 @test "demo-down stops it and says what it left, and how to remove it" {
 	run "$TOP/scripts/ws-demo" down "$DEMO"
 	assert_status 0
@@ -46,7 +86,22 @@ teardown_file() {
 	[ -d "$DEMO/spool" ]
 	run ws-testbed status "$DEMO"
 	[ "$status" -ne 0 ]
+	# a stopped demo is never removed by the next run: it refuses
+	run --separate-stderr "$TOP/scripts/ws-demo" "$DEMO"
+	assert_status 73
+	[ "$stderr" = "ws-demo: $DEMO holds a demo that is not running, with its wikis and spool: remove it (rm -rf $DEMO) for a new one, or name another (make DEMO=DIR demo)" ]
+	[ -d "$DEMO/spool" ]
 	rm -rf "$DEMO"
+}
+
+@test "the default demo is the user's own; bad verbs exit 64" {
+	run make -s -n -C "$TOP" demo-down
+	[[ "$output" == *"scripts/ws-demo down /var/tmp/wikisync-demo-$(id -un)"* ]]
+	run --separate-stderr "$TOP/scripts/ws-demo" -x
+	assert_status 64
+	[ "$stderr" = "usage: ws-demo [down | pause | resume] [DIR]" ]
+	run --separate-stderr "$TOP/scripts/ws-demo" pause "$BATS_TEST_TMPDIR/none"
+	assert_status 66
 }
 
 @test "a demo directory someone else made, or a link, is refused: its env is never read" {
