@@ -236,9 +236,11 @@ ex() {
 	while read -r name _; do
 		grep -q "ifndef $name\|ifdef $name" "$TOP"/scripts/exim4/*/*
 	done <<<"${EX[1]}"
-	echo "ws-recv: not queued: no notification" >syslog
+	# no journal here: its lines, from a file
+	echo "ws-recv: not queued: no notification" >journal
 	mkdir -p "$WIKISYNC_SPOOL/bad"
-	ex 2 /var/log/syslog syslog /var/spool/wikisync "$WIKISYNC_SPOOL"
+	ex 2 "journalctl -t ws-recv -g 'not queued'" "grep 'not queued' journal" \
+	    /var/spool/wikisync "$WIKISYNC_SPOOL"
 	assert_status 0
 	[[ $output == *"not queued"* ]]
 }
