@@ -4,8 +4,8 @@
 // (never in argv, where ps would show them).
 // Afterwards these hold: the editor (WS_EDITOR) exists, an administrator (sysop), with bot password
 // WS_EDITOR_APP and password WS_EDITOR_PASS; the visitor (WS_VISITOR) exists in no group, with
-// bot password WS_EDITOR_APP and password WS_VISITOR_PASS; the sync user (WS_SYNC_USER) is in the bot and sysop
-// groups (it deletes and restores pages), has bot password WS_SYNC_APP with
+// bot password WS_EDITOR_APP and password WS_VISITOR_PASS; the sync user (WS_SYNC_USER) is in the bot group and
+// the bed's wikisync group (it deletes, restores and moves pages; not sysop), has bot password WS_SYNC_APP with
 // WS_SYNC_PASS, the confirmed address WS_SYNC_ADDR, and the options enotifwatchlistpages and
 // enotifminoredits on; so is WS_SYNCB_USER, when set, with WS_SYNCB_PASS and WS_SYNCB_ADDR (a
 // second syncing host's account). Any failure exits non-zero with one line on stderr.
@@ -70,7 +70,7 @@ class WsTestbedSetup extends Maintenance {
 		$services = MediaWikiServices::getInstance();
 		$sync = $this->makeUser( $name, $pw );
 		$services->getUserGroupManager()->addUserToGroup( $sync, 'bot' );
-		$services->getUserGroupManager()->addUserToGroup( $sync, 'sysop' );
+		$services->getUserGroupManager()->addUserToGroup( $sync, 'wikisync' );
 		$this->botPassword( $sync, $app, $pass,
 			[ 'basic', 'highvolume', 'editpage', 'createeditmovepage', 'delete', 'editmywatchlist',
 				'viewmywatchlist', 'privateinfo', 'uploadfile', 'uploadeditmovefile' ] );

@@ -415,3 +415,30 @@ beta again
 	wait_for 10 idle
 	everywhere "$t" "$want"
 }
+
+@test "a page protected on a peer is out of the sync account's reach: beta is left out with the wiki's reason, gamma synced, the job kept" {
+	t="Protected There"
+	synced "$t" $'one\n[[Category:Synced]]'
+	# beta's administrator protects it; the sync account is none
+	run -0 ws-testbed api "$BED" beta action=protect title="$t" protections=edit=sysop
+	[[ "$output" == *'"protections":[{"edit":"sysop"'* ]]
+	edit alpha "$t" $'two\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	run --separate-stderr ws-push "$job"
+	assert_status 0
+	[[ "$output" == "beta: left out (protectedpage: "*"); gamma: 1 revision" ]]
+	[[ "$stderr" == *"beta: $t: left out: protectedpage: "* ]]
+	# the job waits (ws-peerd defers it, held after hold-after tries)
+	run --separate-stderr ws-verify "$job"
+	assert_status 77
+	[[ "$stderr" == "ws-verify: $t: not yet on every wiki: beta: protectedpage: "* ]]
+	has_text beta "$t" $'one\n[[Category:Synced]]'
+	has_text gamma "$t" $'two\n[[Category:Synced]]'
+	[ "$(jobof alpha "$t")" = "$job" ]
+	# unprotected, the job tried again brings beta in
+	run -0 ws-testbed api "$BED" beta action=protect title="$t" protections=edit=all
+	push_verify "$job"
+	ws-queue done "$job"
+	has_text beta "$t" $'two\n[[Category:Synced]]'
+}
