@@ -40,6 +40,7 @@ print_all(const struct conf *c, const char *spool)
 		printf("groups-page = %s:%s\n", c->groupswiki, c->groupspage);
 	if (c->statuswiki)
 		printf("status-page = %s:%s\n", c->statuswiki, c->statuspage);
+	printf("status-titles = %s\n", c->statustitles ? "yes" : "no");
 	printf("groups-trust = ");
 	for (i = 0; i < c->ntrust; i++)
 		printf("%s%s", i ? ", " : "", c->trust[i]);

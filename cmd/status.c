@@ -532,6 +532,13 @@ table_free(struct table *t)
 	free(t->cell);
 }
 
+/* A page's title in a table: on the wiki page only with status-titles. */
+static const char *
+title_cell(const struct conf *c, int clock, const char *title)
+{
+	return clock || c->statustitles ? title : "(a page)";
+}
+
 /*
  * The tables, for a terminal (clock: with ages and check times) or for a
  * wiki page (without: the page changes only when the state does).
@@ -616,7 +623,7 @@ tables(const struct status *s, const struct conf *c, int clock,
 		for (i = 0; i < s->nheld; i++) {
 			cell(t, "%s", s->held[i].id);
 			cell(t, "%s", s->held[i].wiki);
-			cell(t, "%s", s->held[i].title);
+			cell(t, "%s", title_cell(c, clock, s->held[i].title));
 			cell(t, "%s", clock ? s->held[i].reason :
 			    public_reason(s->held[i].reason));
 		}
@@ -664,7 +671,7 @@ tables(const struct status *s, const struct conf *c, int clock,
 		cell(t, "page");
 		for (i = 0; i < s->nkept; i++) {
 			cell(t, "%s", s->kept[i].wiki);
-			cell(t, "%s", s->kept[i].title);
+			cell(t, "%s", title_cell(c, clock, s->kept[i].title));
 		}
 	}
 
@@ -675,7 +682,7 @@ tables(const struct status *s, const struct conf *c, int clock,
 		cell(t, "page");
 		for (i = 0; i < s->ncf; i++) {
 			cell(t, "%s", s->cf[i].wiki);
-			cell(t, "%s", s->cf[i].title);
+			cell(t, "%s", title_cell(c, clock, s->cf[i].title));
 		}
 	}
 
@@ -688,7 +695,8 @@ tables(const struct status *s, const struct conf *c, int clock,
 		ws_time(s->gtime, a, sizeof(a));
 		cell(t, "%s:%s", c->groupswiki, c->groupspage);
 		if (s->gerr[0] != '\0')
-			cell(t, "refused: %s", s->gerr);
+			cell(t, "refused: %s", clock ? s->gerr :
+			    "ws-status on the syncing host says why");
 		else if (s->gtime != 0)
 			cell(t, "in force");
 		else
@@ -709,7 +717,8 @@ tables(const struct status *s, const struct conf *c, int clock,
 			if (s->last[i].time == 0)
 				cell(t, "-");
 			else
-				cell(t, "%s on %s", s->last[i].title,
+				cell(t, "%s on %s", title_cell(c, clock,
+				    s->last[i].title),
 				    s->last[i].wiki);
 		}
 	}

@@ -66,11 +66,13 @@ conf_valid_name(const char *s)
 	return 1;
 }
 
+static int	 yes_no(const char *);
+
 /* The keys of each kind of section, for a misspelling's suggestion. */
 static const char *const global_keys[] = {
 	"spool", "report", "peerd", "syslog", "hold-after", "login-check",
 	"workers", "queue-max", "deletions-per-hour", "job-deadline",
-	"groups-page", "status-page", "groups-trust", NULL
+	"groups-page", "status-page", "status-titles", "groups-trust", NULL
 };
 static const char *const wiki_keys[] = {
 	"api", "url", "user", "password-file", "ca-file", "timeout",
@@ -311,6 +313,12 @@ global_key(struct parser *p, struct conf *c, const char *key, const char *val)
 		if (once(p, 32, key) == -1 ||
 		    page_key(p, key, val, &c->statuswiki, &c->statuspage) == -1)
 			return -1;
+	} else if (strcmp(key, "status-titles") == 0) {
+		if (once(p, 8192, key) == -1)
+			return -1;
+		if ((c->statustitles = yes_no(val)) == -1)
+			return fail(p, p->line, "status-titles: not yes or no: "
+			    "%s", val);
 	} else if (strcmp(key, "groups-trust") == 0) {
 		if (once(p, 64, key) == -1)
 			return -1;
@@ -859,6 +867,7 @@ conf_read(const char *path, char *err, size_t errlen)
 	c->deadline = 3600;
 	c->queuemax = 10000;
 	c->delmax = 30;
+	c->statustitles = 1;
 	c->trust = xcalloc(1, sizeof(*c->trust));
 	c->trust[c->ntrust++] = xstrdup("sysop");
 	if (path == NULL)

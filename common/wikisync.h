@@ -115,6 +115,7 @@ struct conf {
 	char		*groupswiki;	/* groups-page = WIKI:PAGE */
 	char		*groupspage;
 	char		*statuswiki;	/* status-page = WIKI:PAGE */
+	int		 statustitles;	/* status-titles: titles on it */
 	char		*statuspage;
 	char		**trust;	/* groups-trust: user groups whose
 					   edits of the groups page count */

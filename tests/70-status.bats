@@ -291,6 +291,31 @@ revisions() { ws-api revs alpha "$1" | wc -l; }
 	[ "$stderr" = "ws-status: nowiki: no such wiki" ]
 }
 
+@test "bed: with status-titles = no the page names no page, and a groups page refusal only by its kind" {
+	bed_status_setup
+	run --separate-stderr ws-login -k
+	assert_status 0
+	ws-queue hold "$(ws-queue add beta "Private Plans")" "push: a test"
+	echo 'alpha:WikiSync groups:3: unknown key "x"' >"$WIKISYNC_SPOOL/groups.err"
+	{ echo "groups-page = alpha:WikiSync groups"; echo "status-titles = no"; cat "$WIKISYNC_CONF"; } >"$BATS_TEST_TMPDIR/conf"
+	export WIKISYNC_CONF=$BATS_TEST_TMPDIR/conf
+	run --separate-stderr ws-status -p "alpha:Status Without Titles"
+	assert_status 1
+	text=$(bed_text alpha "Status Without Titles")
+	[[ "$text" == *"| beta || (a page) || "* ]]
+	[[ "$text" != *"Private Plans"* ]]
+	[[ "$text" == *"refused: ws-status on the syncing host says why"* ]]
+	[[ "$text" != *"unknown key"* ]]
+	# on the terminal, for the operator, all of it
+	run --separate-stderr ws-status
+	[[ "$output" == *"Private Plans"* ]]
+	[[ "$output" == *'unknown key "x"'* ]]
+	sed -i 's/^status-titles = no$/status-titles = maybe/' "$WIKISYNC_CONF"
+	run --separate-stderr ws-status
+	assert_status 78
+	[[ "$stderr" == *":2: status-titles: not yes or no: maybe" ]]
+}
+
 @test "bed: -w lists the pages in the conflict category of each wiki; exit 1" {
 	bed_status_setup
 	run --separate-stderr ws-login -k
