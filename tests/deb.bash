@@ -84,10 +84,15 @@ if [ ! -e /etc/wikisync/wikisync.conf ] || [ ! -d /var/spool/wikisync ]; then
 	fail "remove took the configuration or spool"
 fi
 
-# purge: nothing the package made is left (the password files are the
-# administrator's: removed by hand first, as the copyright notes say)
-rm -f /etc/wikisync/a.pass /etc/wikisync/b.pass
+# purge: nothing the package made is left; a password file (the
+# administrator's) stays, given to root before the users go (a user made
+# later with a freed uid must not read it)
+rm -f /etc/wikisync/a.pass
 apt purge wikisync
+[ "$(stat -c '%U:%G:%a' /etc/wikisync/b.pass)" = root:root:600 ] ||
+	fail "purge left b.pass as $(stat -c '%U:%G:%a' /etc/wikisync/b.pass)"
+rm -f /etc/wikisync/b.pass
+rmdir /etc/wikisync
 dpkg-query -W -f='${Status}\n' wikisync 2>/dev/null | grep -q 'installed' && fail "still installed"
 for p in /etc/wikisync /var/spool/wikisync /etc/exim4/conf.d/router/150_wikisync \
     /etc/exim4/conf.d/transport/30_wikisync /etc/cron.d/wikisync /usr/sbin/ws-peerd \
