@@ -81,7 +81,10 @@ docs" ]
 	run ws-status -t
 	assert_status 1
 	[[ "$output" == *"groups-page	alpha:$GPAGE	refused	"*"	$why"* ]]
-	wait_for 10 status_has "refused: $why"
+	# the page's readers learn that it was refused; the why is the
+	# operator's (ws-status on the syncing host)
+	wait_for 10 status_has "refused: ws-status on the syncing host says why"
+	[[ "$(bed_text beta "WikiSync status")" != *"unknown wiki"* ]]
 	# the old groups hold: a new manual still syncs
 	watch alpha "Manual Two"
 	edit alpha "Manual Two" "Another manual. [[Category:Manuals]]" >/dev/null
