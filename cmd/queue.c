@@ -543,6 +543,7 @@ cmd_done(int argc, char **argv)
 	mine_or_die(&j, mark);
 	if (job_remove(&sp, &j) == -1)
 		die(EX_TEMPFAIL, "%s", j.id);
+	spool_count(&sp, COUNT_DONE);
 	job_free(&j);
 	return 0;
 }
@@ -584,11 +585,13 @@ cmd_defer(int argc, char **argv)
 		set_num(&j, "held", (long long)now);
 		job_unset(&j, "next");
 		save_or_die(&j, Q_HOLD, 0);
+		spool_count(&sp, COUNT_HELD);
 		ws_log(LOG_WARNING, "%s: %s", j.id, why);
 	} else {
 		delay = backoff(attempts);
 		set_num(&j, "next", (long long)now + delay);
 		save_or_die(&j, Q_NEW, now + delay);
+		spool_count(&sp, COUNT_DEFERRED);
 		ws_log(LOG_DEBUG, "%s: attempt %ld, next in %lds", j.id,
 		    attempts, delay);
 	}
@@ -620,6 +623,7 @@ cmd_hold(int argc, char **argv)
 	job_unset(&j, "taken");
 	job_unset(&j, "next");
 	save_or_die(&j, Q_HOLD, 0);
+	spool_count(&sp, COUNT_HELD);
 	job_free(&j);
 	return 0;
 }

@@ -232,6 +232,7 @@ read_queue(struct spool *sp, struct status *s)
 		spool_ids_free(ids, n);
 	}
 	s->bad = spool_bad(sp);
+	spool_counts(sp, s->counts);
 }
 
 static int

@@ -107,6 +107,16 @@ metrics(const struct status *s, const struct conf *c, struct buf *b)
 	bufp(b, "wikisync_jobs{state=\"waiting\"} %zu\n", s->waiting);
 	bufp(b, "wikisync_jobs{state=\"running\"} %zu\n", s->running);
 	bufp(b, "wikisync_jobs{state=\"held\"} %zu\n", s->nheld);
+	metric(b, "wikisync_jobs_done_total", "counter", "Jobs done: every "
+	    "wiki verified to hold the text.");
+	bufp(b, "wikisync_jobs_done_total %lld\n", s->counts[COUNT_DONE]);
+	metric(b, "wikisync_jobs_deferred_total", "counter", "Job runs that "
+	    "ended deferred, to be tried again (a wiki down, say).");
+	bufp(b, "wikisync_jobs_deferred_total %lld\n",
+	    s->counts[COUNT_DEFERRED]);
+	metric(b, "wikisync_jobs_held_total", "counter", "Jobs held for a "
+	    "person.");
+	bufp(b, "wikisync_jobs_held_total %lld\n", s->counts[COUNT_HELD]);
 	metric(b, "wikisync_oldest_job_timestamp_seconds", "gauge", "When "
 	    "the oldest job in the queue was made; absent with none.");
 	if (s->oldest > 0)

@@ -211,6 +211,68 @@ spool_unlock(struct spool *sp)
 }
 
 /*
+ * The jobs' outcomes counted since the spool was made, in queue/counts:
+ * "done N", "deferred N", "held N" lines, for ws-status -m.  Counted
+ * under the queue's lock (the caller holds it), replaced whole.  A count
+ * that cannot be written is logged: the job's outcome stands.
+ */
+static const char *const count_names[] = { "done", "deferred", "held" };
+
+void
+spool_counts(struct spool *sp, long long *v)
+{
+	char buf[256], name[16];
+	long long n;
+	ssize_t len;
+	size_t i;
+	char *p, *nl;
+	int q, fd;
+
+	memset(v, 0, SPOOL_NCOUNTS * sizeof(*v));
+	if ((q = opendir_at(sp->root, "queue", 0)) == -1)
+		return;
+	fd = openat(q, "counts", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	close(q);
+	if (fd == -1)
+		return;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return;
+	buf[len] = '\0';
+	for (p = buf; p != NULL && *p != '\0'; p = nl) {
+		if ((nl = strchr(p, '\n')) != NULL)
+			*nl++ = '\0';
+		if (sscanf(p, "%15s %lld", name, &n) != 2 || n < 0)
+			continue;
+		for (i = 0; i < SPOOL_NCOUNTS; i++)
+			if (strcmp(name, count_names[i]) == 0)
+				v[i] = n;
+	}
+}
+
+void
+spool_count(struct spool *sp, enum spoolcount what)
+{
+	long long v[SPOOL_NCOUNTS];
+	char buf[256];
+	size_t i, len = 0;
+	int q;
+
+	spool_counts(sp, v);
+	v[what]++;
+	for (i = 0; i < SPOOL_NCOUNTS; i++)
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+		    "%s %lld\n", count_names[i], v[i]);
+	if ((q = opendir_at(sp->root, "queue", 0)) == -1 ||
+	    atomic_write(q, "counts", buf, len, 0640) == -1)
+		ws_log(LOG_WARNING, "%s/queue/counts: %s", sp->path,
+		    strerror(errno));
+	if (q != -1)
+		close(q);
+}
+
+/*
  * One push per page at a time, whoever started it: an open file
  * description lock on one byte of queue/lock, at an offset hashed from
  * the title (an underscore is a space; FNV-1a).  It waits for the holder,

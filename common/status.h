@@ -46,6 +46,7 @@ struct status {
 	struct held	*held;
 	size_t		 nheld;
 	size_t		 bad;		/* files in queue/bad */
+	long long	 counts[SPOOL_NCOUNTS];	/* jobs done, deferred, held */
 	size_t		 refused;	/* mail ws-recv kept in bad/ */
 	long long	 refusedlast;	/* the newest's time */
 	int		 loop;		/* ws-peerd: 1 runs, 0 not, -1 never */

@@ -210,7 +210,11 @@ struct job {
 
 extern const char *const jobstate_name[Q_NSTATE];
 
+enum spoolcount { COUNT_DONE, COUNT_DEFERRED, COUNT_HELD, SPOOL_NCOUNTS };
+
 int	 spool_open(struct spool *, const char *);
+void	 spool_counts(struct spool *, long long *);
+void	 spool_count(struct spool *, enum spoolcount);
 void	 spool_as_owner(const struct stat *, const char *);
 int	 become_user(uid_t, char *, size_t);
 void	 spool_die(const char *) __attribute__((noreturn));

@@ -230,9 +230,22 @@ hold_lock() {
 	grep -qx "wikisync_oldest_job_timestamp_seconds $oldest" "$f"
 	grep -qx 'wikisync_loop_running 0' "$f"
 	grep -qx 'wikisync_refused_mails 0' "$f"
+	# the counters: one held above; then one done, one deferred
+	grep -qx 'wikisync_jobs_held_total 1' "$f"
+	grep -qx 'wikisync_jobs_done_total 0' "$f"
+	grep -qx '# TYPE wikisync_jobs_done_total counter' "$f"
+	due=$(ws-queue ls | awk -F'\t' '$4 == "Due One" { print $2 }')
+	ws-queue done "$due"
+	ws-queue defer "$(ws-queue add alpha "Later One")" "a test"
+	run --separate-stderr ws-status -m -
+	grep -qx 'wikisync_jobs_done_total 1' <<<"$output"
+	grep -qx 'wikisync_jobs_deferred_total 1' <<<"$output"
+	grep -qx 'wikisync_jobs_held_total 1' <<<"$output"
+	run promtool check metrics <<<"$output"
+	assert_status 0
 	run --separate-stderr ws-status -m -
 	assert_status 0
-	[ "$output" = "$(cat "$f")" ]
+	[[ "$output" == *'wikisync_jobs{state="due"} 0'* ]]
 	run --separate-stderr ws-status -m "$BATS_TEST_TMPDIR/none/wikisync.prom"
 	assert_status 73
 	[[ "$stderr" == "ws-status: $BATS_TEST_TMPDIR/none: "* ]]
