@@ -367,6 +367,29 @@ back_and_woken() {
 	everywhere "$t" $'one\nfrom alpha\ntwo\nfrom beta\nbeta again\n[[Category:Synced]]'
 }
 
+@test "an editor's save MediaWiki merged the sync's edit into, in that second, nothing after it: the next round merges cleanly, no conflict" {
+	t="Merged Same Second"
+	synced "$t" $'top\nmiddle\nbottom\n[[Category:Synced]]'
+	edit alpha "$t" $'top\nmiddle\nbottom\nA1\n[[Category:Synced]]' "a1" >/dev/null
+	edit alpha "$t" $'top\nmiddle\nbottom\nA1\nA2\n[[Category:Synced]]' "a2" >/dev/null
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	# early in a second, beta's editor saves a line at the top; the sync's
+	# first replayed revision lands at once, in that second (mostly: on a
+	# slow machine a second later, which must merge as cleanly)
+	printf '%s' $'from beta\ntop\nmiddle\nbottom\n[[Category:Synced]]' >"$BATS_TEST_TMPDIR/e1"
+	interpose beta '^POST .*action=edit' \
+	    "sleep \$(python3 -c 'import time; print(1.02 - time.time() % 1)') &&
+	     ws-testbed edit '$BED' beta '$t' \"\$(cat '$BATS_TEST_TMPDIR/e1')\" >/dev/null"
+	push_interposed "$job" "sleep"
+	revs beta "$t" user timestamp comment | tail -n 3 | sed "s/^/# /" >&3
+	drained "$t"
+	everywhere "$t" $'from beta\ntop\nmiddle\nbottom\nA1\nA2\n[[Category:Synced]]'
+	for w in alpha beta gamma; do
+		[[ "$(bed_text "$w" "$t")" != *"wikisync-conflict"* ]]
+	done
+}
+
 @test "a page beta has of its own, in no synced category, is not overwritten by alpha's page of that title in the category: held until adopted" {
 	t="Home Of Beta"
 	edit beta "$t" "beta's own front page" >/dev/null
