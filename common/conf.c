@@ -66,8 +66,6 @@ conf_valid_name(const char *s)
 	return 1;
 }
 
-static int	 yes_no(const char *);
-
 /* The keys of each kind of section, for a misspelling's suggestion. */
 static const char *const global_keys[] = {
 	"spool", "report", "peerd", "syslog", "hold-after", "login-check",
@@ -176,6 +174,17 @@ once(struct parser *p, unsigned bit, const char *key)
 		return fail(p, p->line, "duplicate key \"%s\"", key);
 	p->seen |= bit;
 	return 0;
+}
+
+/* A yes-or-no key's value into *out: 0, or -1 with the error made. */
+static int
+yes_no(struct parser *p, const char *key, const char *val, int *out)
+{
+	if (strcmp(val, "yes") == 0 || strcmp(val, "no") == 0) {
+		*out = strcmp(val, "yes") == 0;
+		return 0;
+	}
+	return fail(p, p->line, "%s: not yes or no: %s", key, val);
 }
 
 /*
@@ -316,9 +325,8 @@ global_key(struct parser *p, struct conf *c, const char *key, const char *val)
 	} else if (strcmp(key, "status-titles") == 0) {
 		if (once(p, 8192, key) == -1)
 			return -1;
-		if ((c->statustitles = yes_no(val)) == -1)
-			return fail(p, p->line, "status-titles: not yes or no: "
-			    "%s", val);
+		if (yes_no(p, key, val, &c->statustitles) == -1)
+			return -1;
 	} else if (strcmp(key, "groups-trust") == 0) {
 		if (once(p, 64, key) == -1)
 			return -1;
@@ -342,13 +350,6 @@ conf_unconfigured(const struct conf *c)
 {
 	return c->path != NULL && strcmp(c->path, DEFAULT_CONF) == 0 &&
 	    c->nwikis == 0;
-}
-
-/* 1 for yes, 0 for no, -1 for anything else. */
-static int
-yes_no(const char *val)
-{
-	return strcmp(val, "yes") == 0 ? 1 : strcmp(val, "no") == 0 ? 0 : -1;
 }
 
 /*
@@ -437,9 +438,8 @@ wiki_key(struct parser *p, struct wiki *w, const char *key, const char *val)
 	} else if (strcmp(key, "insecure-http") == 0) {
 		if (once(p, 64, key) == -1)
 			return -1;
-		if ((w->insecure = yes_no(val)) == -1)
-			return fail(p, p->line, "insecure-http: not yes or no: "
-			    "%s", val);
+		if (yes_no(p, key, val, &w->insecure) == -1)
+			return -1;
 	} else
 		return unknown_key(p, key, wiki_keys);
 	return 0;
@@ -486,9 +486,8 @@ conf_group_key(struct parser *p, struct group *g, const char *key,
 	} else if (strcmp(key, "talk-notes") == 0) {
 		if (once(p, 32, key) == -1)
 			return -1;
-		if ((g->talknotes = yes_no(val)) == -1)
-			return fail(p, p->line,
-			    "talk-notes: not yes or no: %s", val);
+		if (yes_no(p, key, val, &g->talknotes) == -1)
+			return -1;
 	} else if (strcmp(key, "deletions") == 0) {
 		if (once(p, 64, key) == -1)
 			return -1;
@@ -502,9 +501,8 @@ conf_group_key(struct parser *p, struct group *g, const char *key,
 	} else if (strcmp(key, "files") == 0) {
 		if (once(p, 128, key) == -1)
 			return -1;
-		if ((g->files = yes_no(val)) == -1)
-			return fail(p, p->line,
-			    "files: not yes or no: %s", val);
+		if (yes_no(p, key, val, &g->files) == -1)
+			return -1;
 	} else if (strcmp(key, "peerd") == 0) {
 		if (once(p, 256, key) == -1 || address(p, key, val) == -1)
 			return -1;
