@@ -134,11 +134,9 @@ report(const struct wiki *w, struct wikistate *st, const char *line)
 	host[sizeof(host) - 1] = '\0';
 	if (st->up != 1)
 		snprintf(error, sizeof(error), "error:   %s\n", st->error);
-	if (asprintf(&body, "%s\n\nwiki:    %s\napi:     %s\nstate:   %s "
+	body = xasprintf("%s\n\nwiki:    %s\napi:     %s\nstate:   %s "
 	    "since %s\n%schecked: by %s on %s\n", line, w->name, w->api,
-	    st->up == 1 ? "up" : "down", since, error, getprogname(),
-	    host) == -1)
-		die(EX_TEMPFAIL, "asprintf");
+	    st->up == 1 ? "up" : "down", since, error, getprogname(), host);
 	if (mail(to, subject, body) == 0)
 		st->reported = st->since;
 	else

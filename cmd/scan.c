@@ -70,8 +70,7 @@ queued_add(const char *wiki, const char *title)
 	char *k;
 	int rc;
 
-	if (asprintf(&k, "%s\n%s", wiki, title) == -1)
-		die(EX_TEMPFAIL, "asprintf");
+	k = xasprintf("%s\n%s", wiki, title);
 	rc = strset_add(&queued, k);
 	free(k);
 	return rc;

@@ -466,8 +466,7 @@ cell(struct table *t, const char *fmt, ...)
 	char *p;
 
 	va_start(ap, fmt);
-	if (vasprintf(&p, fmt, ap) == -1)
-		die(EX_TEMPFAIL, "vasprintf");
+	p = xvasprintf(fmt, ap);
 	va_end(ap);
 	t->cell = xreallocarray(t->cell, t->ncell + 1, sizeof(*t->cell));
 	t->cell[t->ncell++] = p;

@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,6 +21,29 @@ xstrdup(const char *s)
 
 	if ((p = strdup(s)) == NULL)
 		die(EX_TEMPFAIL, "strdup");
+	return p;
+}
+
+/* (v)asprintf that cannot fail quietly: the string, to be freed. */
+char *
+xvasprintf(const char *fmt, va_list ap)
+{
+	char *p;
+
+	if (vasprintf(&p, fmt, ap) == -1)
+		die(EX_TEMPFAIL, "vasprintf");
+	return p;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+
+	va_start(ap, fmt);
+	p = xvasprintf(fmt, ap);
+	va_end(ap);
 	return p;
 }
 

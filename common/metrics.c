@@ -23,14 +23,11 @@ bufp(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	char *p;
-	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&p, fmt, ap);
+	p = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (n == -1)
-		die(EX_TEMPFAIL, "vasprintf");
-	buf_add(b, p, (size_t)n);
+	buf_str(b, p);
 	free(p);
 }
 
@@ -58,6 +55,41 @@ label(struct buf *b, const char *v)
 			buf_add(b, v, 1);
 }
 
+/* What a per-wiki gauge reports of a wiki. */
+enum wiki_fact { WIKI_UP, WIKI_LAST_OK, WIKI_CHECKED };
+
+/* A gauge with one sample per wiki; a wiki whose fact is unknown has none. */
+static void
+wiki_gauge(struct buf *b, const struct status *s, enum wiki_fact f,
+    const char *name, const char *help)
+{
+	const struct wstate *w;
+	long long v;
+	size_t i;
+
+	metric(b, name, "gauge", help);
+	for (i = 0; i < s->nws; i++) {
+		w = &s->ws[i];
+		switch (f) {
+		case WIKI_UP:
+			if ((v = w->up) == -1)
+				continue;
+			break;
+		case WIKI_LAST_OK:
+			if ((v = w->last_ok) == 0)
+				continue;
+			break;
+		case WIKI_CHECKED:
+			if ((v = w->checked) == 0)
+				continue;
+			break;
+		}
+		bufp(b, "%s{wiki=\"", name);
+		label(b, w->w->name);
+		bufp(b, "\"} %lld\n", v);
+	}
+}
+
 /*
  * The state as metrics in Prometheus's text exposition format, for the
  * node exporter's textfile collector: times as timestamps (seconds since
@@ -67,40 +99,15 @@ label(struct buf *b, const char *v)
 static void
 metrics(const struct status *s, const struct conf *c, struct buf *b)
 {
-	const struct wstate *w;
 	size_t i;
 
-	metric(b, "wikisync_wiki_up", "gauge", "Whether the wiki answered "
-	    "the sync user at its last check (ws-login).");
-	for (i = 0; i < s->nws; i++) {
-		w = &s->ws[i];
-		if (w->up == -1)
-			continue;
-		buf_str(b, "wikisync_wiki_up{wiki=\"");
-		label(b, w->w->name);
-		bufp(b, "\"} %d\n", w->up);
-	}
-	metric(b, "wikisync_wiki_last_success_timestamp_seconds", "gauge",
+	wiki_gauge(b, s, WIKI_UP, "wikisync_wiki_up", "Whether the wiki "
+	    "answered the sync user at its last check (ws-login).");
+	wiki_gauge(b, s, WIKI_LAST_OK,
+	    "wikisync_wiki_last_success_timestamp_seconds",
 	    "When a request as the sync user last succeeded on the wiki.");
-	for (i = 0; i < s->nws; i++) {
-		w = &s->ws[i];
-		if (w->last_ok == 0)
-			continue;
-		buf_str(b, "wikisync_wiki_last_success_timestamp_seconds"
-		    "{wiki=\"");
-		label(b, w->w->name);
-		bufp(b, "\"} %lld\n", w->last_ok);
-	}
-	metric(b, "wikisync_wiki_checked_timestamp_seconds", "gauge",
-	    "When the wiki was last checked.");
-	for (i = 0; i < s->nws; i++) {
-		w = &s->ws[i];
-		if (w->checked == 0)
-			continue;
-		buf_str(b, "wikisync_wiki_checked_timestamp_seconds{wiki=\"");
-		label(b, w->w->name);
-		bufp(b, "\"} %lld\n", w->checked);
-	}
+	wiki_gauge(b, s, WIKI_CHECKED,
+	    "wikisync_wiki_checked_timestamp_seconds", "When the wiki was last checked.");
 	metric(b, "wikisync_jobs", "gauge", "Jobs in the queue by state: due "
 	    "now, waiting for a later try, running, held for a person.");
 	bufp(b, "wikisync_jobs{state=\"due\"} %zu\n", s->due);

@@ -495,9 +495,8 @@ send_req(struct mw *m, struct req *r, int post, struct mwerr *e)
 		    (curl_off_t)qlen);
 		curl_easy_setopt(m->curl, CURLOPT_POSTFIELDS, q);
 	} else {
-		if (asprintf(&url, "%s%c%s", m->w->api,
-		    strchr(m->w->api, '?') ? '&' : '?', q) == -1)
-			die(EX_TEMPFAIL, "asprintf");
+		url = xasprintf("%s%c%s", m->w->api,
+		    strchr(m->w->api, '?') ? '&' : '?', q);
 		curl_easy_setopt(m->curl, CURLOPT_URL, url);
 		curl_easy_setopt(m->curl, CURLOPT_HTTPGET, 1L);
 	}

@@ -397,8 +397,7 @@ mw_members(struct mw *m, const char *cat, struct mwtitle **v, size_t *n,
 
 	if (strncasecmp(cat, "Category:", 9) == 0)
 		cat += 9;
-	if (asprintf(&full, "Category:%s", cat) == -1)
-		die(EX_TEMPFAIL, "asprintf");
+	full = xasprintf("Category:%s", cat);
 	req_set(&r, "action", "query");
 	req_set(&r, "list", "categorymembers");
 	req_set(&r, "cmtitle", full);

@@ -179,6 +179,9 @@ int	 fsync_dir(int);
 int	 write_all(int, const void *, size_t);
 char	*read_all(int, size_t, size_t *);
 char	*xstrdup(const char *);
+char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
+char	*xvasprintf(const char *, va_list)
+	    __attribute__((format(printf, 1, 0)));
 void	*xcalloc(size_t, size_t);
 void	*xreallocarray(void *, size_t, size_t);
 int	 parse_long(const char *, long, long, long *);
