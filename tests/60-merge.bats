@@ -267,23 +267,28 @@ EOF
 	[ "$output" = "$(printf 'a\nb')" ]
 }
 
+# ws-merge -p merges base with ours and theirs, in both orders, cleanly
+# into the printf format $1
+merges_both_to() {
+	local order
+
+	for order in "ours theirs" "theirs ours"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr ws-merge -p base $order
+		[ "$status" -eq 0 ] || { echo "$order: exit $status: $stderr"; return 1; }
+		[ "$output" = "$(printf "$1")" ] || { echo "$order: got: $output"; return 1; }
+	done
+}
+
 @test "merge: two insertions at one place, one a run of the other's lines, take the longer once" {
 	# both inserted A1 below a; theirs added A2 after it, then A0 before
 	files 'a\nz\n' 'a\nA1\nz\n' 'a\nA1\nA2\nz\n'
-	for order in "ours theirs" "theirs ours"; do
-		run --separate-stderr ws-merge -p base $order
-		assert_status 0
-		[ "$output" = "$(printf 'a\nA1\nA2\nz')" ]
-	done
+	merges_both_to 'a\nA1\nA2\nz'
 	files 'a\nz\n' 'a\nA1\nz\n' 'a\nA0\nA1\nA2\nz\n'
-	run --separate-stderr ws-merge -p base ours theirs
-	assert_status 0
-	[ "$output" = "$(printf 'a\nA0\nA1\nA2\nz')" ]
+	merges_both_to 'a\nA0\nA1\nA2\nz'
 	# at the end of a file without its newline too
 	files 'a\n' 'a\nA1' 'a\nA1\nA2'
-	run --separate-stderr ws-merge -p base ours theirs
-	assert_status 0
-	[ "$output" = "$(printf 'a\nA1\nA2')" ]
+	merges_both_to 'a\nA1\nA2'
 }
 
 @test "merge: an insertion within a line of the other's, or a removal beside it, still conflicts" {
