@@ -64,7 +64,7 @@ wiki_gauge(struct buf *b, const struct status *s, enum wiki_fact f,
     const char *name, const char *help)
 {
 	const struct wstate *w;
-	long long v;
+	long long v = 0;
 	size_t i;
 
 	metric(b, name, "gauge", help);
