@@ -315,7 +315,7 @@ for r in json.load(sys.stdin)["query"]["pages"][0]["revisions"]:
 	t="Made Again"
 	synced "$t" $'one\ntwo\nthree\n[[Category:Synced]]'
 	printf '%s\n' "$t" >"$BATS_TEST_TMPDIR/list"
-	MW_CONFIG_FILE=$BED/beta/LocalSettings.php php /usr/share/mediawiki/maintenance/deleteBatch.php \
+	MW_CONFIG_FILE=$BED/beta/LocalSettings.php php "$(cat "$BED/beta/mediawiki")/maintenance/deleteBatch.php" \
 	    -u Admin -r spam "$BATS_TEST_TMPDIR/list" >/dev/null
 	edit beta "$t" $'made again on beta\n[[Category:Synced]]' >/dev/null
 	edit alpha "$t" $'one\ntwo\nthree\nfour\n[[Category:Synced]]' >/dev/null

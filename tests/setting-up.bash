@@ -109,7 +109,7 @@ fi
 wikidir() {
 	local w=$1 d=$work/wiki-$1
 	mkdir -p "$d"
-	ln -sfn /usr/share/mediawiki/maintenance "$d/maintenance"
+	ln -sfn "$(cat "$bed/$w/mediawiki")/maintenance" "$d/maintenance"
 	ln -sfn "$bed/$w/LocalSettings.php" "$d/LocalSettings.php"
 	chmod 755 "$d"
 	echo "$d"
@@ -126,7 +126,7 @@ run_wiki() {
 	# LocalSettings.php is the bed's: its owner may append to it
 	chown "$owner" "$bed/$w/LocalSettings.php"
 	out=$(cd "$d" && setpriv --reuid="$owner" --regid="$owner" --init-groups \
-	    env MW_INSTALL_PATH=/usr/share/mediawiki MW_CONFIG_FILE="$bed/$w/LocalSettings.php" \
+	    env MW_INSTALL_PATH="$(cat "$bed/$w/mediawiki")" MW_CONFIG_FILE="$bed/$w/LocalSettings.php" \
 	    bash -c "trap 'echo \"failed: \$BASH_COMMAND\"' ERR; set -e; $script" 2>&1) ||
 		fail "wiki $w: $out"
 	case $out in *"password:'"*)
