@@ -42,7 +42,7 @@ port_closed() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 @test "ws-testbed -h prints the usage and exits 0" {
 	run -0 ws-testbed -h
-	[[ ${lines[0]} == "usage: ws-testbed up [-ms] [-n N] [-p CMD] DIR" ]]
+	[[ ${lines[0]} == "usage: ws-testbed up [-ms] [-n N] [-p CMD] [-V VERSION[,VERSION ...]] DIR" ]]
 	run -0 ws-testbed up -h
 	[[ ${lines[0]} == "usage: ws-testbed up "* ]]
 }
@@ -216,6 +216,45 @@ categories = Synced" ]]
 	[ "${#lines[@]}" -eq 1 ]
 	grep -qx 'Subject: Alpha page Slow has been created by Editor' "${lines[0]}"
 	run -0 ws-testbed down "$BED2"
+}
+
+@test "up -V: one bed runs MediaWiki 1.39 and 1.43 side by side, each wiki its release, each mailing" {
+	BED2=$(bed_mktemp)
+	run -0 ws-testbed up -m -n 2 -V 1.39,1.43 "$BED2"
+	grep -qx "export WS_ALPHA_MW=1\.39\.[0-9]*" "$BED2/env"
+	grep -qx "export WS_BETA_MW=1\.43\.[0-9]*" "$BED2/env"
+	for w in alpha:1.39 beta:1.43; do
+		run -0 ws-testbed api "$BED2" "${w%:*}" action=query meta=siteinfo
+		[[ $output == *'"generator":"MediaWiki '"${w#*:}".* ]]
+		run -0 ws-testbed watch "$BED2" "${w%:*}" "Release Mail"
+		run -0 ws-testbed edit "$BED2" "${w%:*}" "Release Mail" "Text."
+	done
+	run -0 ws-testbed mail -c 2 -t 2 "$BED2"
+	[ "${#lines[@]}" -eq 2 ]
+	grep -qx 'Subject: Alpha page Release Mail has been created by Editor' "${lines[@]}"
+	grep -qx 'Subject: Beta page Release Mail has been created by Editor' "${lines[@]}"
+	# a restart serves the same release
+	run -0 ws-testbed stop "$BED2" beta
+	run -0 ws-testbed start "$BED2" beta
+	run -0 ws-testbed api "$BED2" beta action=query meta=siteinfo
+	[[ $output == *'"generator":"MediaWiki 1.43.'* ]]
+	run -0 ws-testbed down "$BED2"
+}
+
+@test "up -V: an unknown release or a list of the wrong length is refused (64), a release not fetched too (69)" {
+	run --separate-stderr ws-testbed up -V 1.40 "$BED/new"
+	assert_status 64
+	[[ $stderr == "ws-testbed: up: -V 1.40: not one of 1.39 1.43"* ]]
+	run --separate-stderr ws-testbed up -n 3 -V 1.39,1.43 "$BED/new"
+	assert_status 64
+	[[ $stderr == "ws-testbed: up: -V 1.39,1.43: one version, or one for each of the 3 wikis"* ]]
+	run --separate-stderr ws-testbed fetch 1.40
+	assert_status 64
+	mkdir "$BATS_TEST_TMPDIR/cache"
+	WS_TESTBED_CACHE=$BATS_TEST_TMPDIR/cache run --separate-stderr ws-testbed up -V 1.43 "$BED/new"
+	assert_status 69
+	[ "$stderr" = "ws-testbed: MediaWiki 1.43: not fetched (run: ws-testbed fetch 1.43; scripts/deps does)" ]
+	[ ! -e "$BED/new" ]
 }
 
 @test "up -s: the wikis mail through Exim's SMTP port" {
