@@ -78,9 +78,10 @@ for r in p.get("revisions", []):
 # history WIKI TITLE: "user<TAB>comment<TAB>sha1" per revision, oldest first
 history() { revs "$1" "$2" user comment sha1; }
 
-# The file's bed and loop: setup_file() { sync_setup_file N; } and so on.
+# The file's bed and loop: setup_file() { sync_setup_file N [UP-OPTION...]; }
+# and so on.
 sync_setup_file() {
-	bed_up "${1:-2}"
+	bed_up "${1:-2}" "${@:2}"
 	peerd_start
 }
 
