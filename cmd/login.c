@@ -206,8 +206,9 @@ warn_rights(const struct wiki *w, const struct mwuser *u)
 		}
 	if (lacks[0] != '\0')
 		ws_log(LOG_WARNING, "%s: %s lacks the right %s: put %s in the "
-		    "bot group, and give its bot password the high-volume "
-		    "grant", w->name, w->user, lacks, u->name);
+		    "bot group and the wikisync group (wikisync(7), SETTING "
+		    "UP), and give its bot password the high-volume grant",
+		    w->name, w->user, lacks, u->name);
 }
 
 /*

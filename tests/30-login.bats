@@ -346,7 +346,7 @@ wiki_conf() {
 	assert_status 0
 	[[ ${lines[0]} =~ ^alpha\ up\ $iso\ as\ Editor,\ new\ session$ ]]
 	[ "$(grep -c 'lacks the right' <<<"$stderr")" -eq 1 ]
-	grep -qxF "ws-login: alpha: Editor@test lacks the right noratelimit, bot: put Editor in the bot group, and give its bot password the high-volume grant" <<<"$stderr"
+	grep -qxF "ws-login: alpha: Editor@test lacks the right noratelimit, bot: put Editor in the bot group and the wikisync group (wikisync(7), SETTING UP), and give its bot password the high-volume grant" <<<"$stderr"
 	run --separate-stderr ws-login -k
 	assert_status 0
 	[ -z "$stderr" ]

@@ -216,6 +216,16 @@ fi
 if ! grep -q '^wiki	a	up	' <<<"$status" || ! grep -q '^wiki	b	up	' <<<"$status"; then
 	fail "ws-status: $status"
 fi
+# the account's rights are the section's (the bed's own settings come
+# before the section's and are overridden by them): no rate limit
+for w in ALPHA BETA; do
+	v=WS_${w}_API
+	rights=$(curl -sf -m 30 -G -d action=query -d list=users -d ususers=WikiSync \
+	    -d usprop='groups|rights' -d format=json -d formatversion=2 "${!v}") ||
+		fail "${w,,}: cannot read WikiSync's rights"
+	[[ $rights == *'"wikisync"'* && $rights == *'"noratelimit"'* ]] ||
+		fail "${w,,}: WikiSync is rate-limited, or not in the group wikisync: $rights"
+done
 # the mail went the section's way: Exim on sync.example.org, the pipe
 grep -q "<wikisync@sync.example.org> R=wikisync T=wikisync_pipe" /var/log/exim4/mainlog ||
 	fail "no delivery through the wikisync transport in /var/log/exim4/mainlog"
