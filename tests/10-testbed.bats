@@ -142,7 +142,8 @@ categories = Synced" ]]
 	grep -qx 'Subject: Alpha page Bed mail has been created by Editor' "$mail"
 	grep -qx 'To: "Peerd" <peerd@wikisync.test>' "$mail"
 	grep -qx 'From: "Alpha" <alpha@wikisync.test>' "$mail"
-	grep -qE "(^| )$WS_ALPHA_URL/Bed_mail( |\$)" "$mail"
+	# 1.43 writes the URL in angle brackets
+	grep -qE "(^| |<)$WS_ALPHA_URL/Bed_mail( |>|\$)" "$mail"
 	grep -qF "first summary" "$mail"
 	id=$(sed -n 's/^Received: .*//; s/^	id \([^ ]*\)$/\1/p' "$mail")
 	grep -q "^.* $id => peerd <peerd@wikisync.test> .*R=wikisync T=wikisync_pipe" \
