@@ -334,6 +334,31 @@ api_error(json_t *root, long retry_after, struct mwerr *e)
 	return 1;
 }
 
+/*
+ * -v: the API's warnings, one line each.  A deprecation warns before a
+ * later MediaWiki release refuses, so this is where a wiki's upgrade
+ * shows first (wikisync(7), COMPATIBILITY).
+ */
+static void
+api_warnings(const struct mw *m, json_t *root)
+{
+	json_t *w;
+	size_t i;
+	char line[400];
+	const char *s;
+
+	if (!wsopt.verbose)
+		return;
+	json_array_foreach(json_object_get(root, "warnings"), i, w) {
+		s = jstr(w, "text");
+		oneline(line, sizeof(line), s != NULL ? s : "");
+		s = jstr(w, "module");
+		ws_log(LOG_DEBUG, "%s: API warning: %s: %s: %s", m->w->name,
+		    s != NULL ? s : "?", jstr(w, "code") != NULL ?
+		    jstr(w, "code") : "?", line);
+	}
+}
+
 int
 curl_error(struct mw *m, CURLcode cc, struct mwerr *e)
 {
@@ -544,5 +569,6 @@ send_req(struct mw *m, struct req *r, int post, struct mwerr *e)
 		json_decref(root);
 		return NULL;
 	}
+	api_warnings(m, root);
 	return root;
 }

@@ -33,6 +33,16 @@ sha1() { printf '%s' "$1" | sha1sum | cut -d ' ' -f 1; }
 	[ "${lines[4]}" = "ratelimited	no" ]
 }
 
+@test "-v logs what the API warns of, one line each: a title not in NFC draws badutf8" {
+	# "Cafe" and a combining acute: MediaWiki normalises it, and warns
+	run --separate-stderr ws-api -v info alpha $'Cafe\xcc\x81 Warned'
+	assert_status 0
+	[[ $stderr == *"ws-api: alpha: API warning: query: badutf8: The value passed for \"titles\" contains invalid or non-normalized data."* ]]
+	run --separate-stderr ws-api info alpha $'Cafe\xcc\x81 Warned'
+	assert_status 0
+	[[ $stderr != *"API warning"* ]]
+}
+
 @test "revs: the revisions after one, oldest first, 50 a request, each text checked" {
 	r=()
 	for i in $(seq 55); do
