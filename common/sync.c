@@ -707,7 +707,11 @@ set_elsewhere(struct store *st, const struct wiki *w, const char *title,
  * The page w synced under this title (its store pointer, even one that
  * says the page was deleted: it may have been restored since) moved away
  * on w: the set is the one the page makes where it went, and the rounds
- * follow the move (moves).
+ * follow the move (moves).  Where it went is found by the move log, hop
+ * by hop while a title it passed holds no page or another page (a move
+ * without a redirect, or the redirect a later move left), up to
+ * MOVES_MAX moves: a page moved twice before any job ran is found at its
+ * last title, not lost at the first.
  */
 static int
 set_moved(struct store *st, struct mw *m, const struct wiki *w,
@@ -717,25 +721,35 @@ set_moved(struct store *st, struct mw *m, const struct wiki *w,
 	struct mwlog l;
 	struct mwpage tp;
 	struct mwerr e;
+	char at[512];
 	const char *t;
-	int found = 0;
+	int found = 0, hop, more;
 
 	if (store_get(st, w->name, title, &p) == -1 || p.pageid == 0 ||
 	    strcmp(p.revid, MOVED_REV) == 0)
 		return 0;
-	if (mw_log_last(m, title, "move", &l, &e) == -1) {
-		ws_log(LOG_NOTICE, "%s: %s: %s", w->name, title, e.msg);
-		return 0;
+	strlcpy(at, title, sizeof(at));
+	for (hop = 0, more = 1; hop < MOVES_MAX && more; hop++) {
+		more = 0;
+		if (mw_log_last(m, at, "move", &l, &e) == -1) {
+			ws_log(LOG_NOTICE, "%s: %s: %s", w->name, at, e.msg);
+			return 0;
+		}
+		t = l.target;
+		memset(&tp, 0, sizeof(tp));
+		if (strncmp(l.action, "move", 4) == 0 && *t != '\0' &&
+		    mw_info(m, &t, 1, &tp, &e) == 0) {
+			if (!tp.missing && tp.pageid == p.pageid)
+				found = syncset_of(ws_conf(), w->name, tp.title,
+				    tp.cats, tp.ncats, set) >= 2;
+			else if (tp.missing || tp.redirect) {
+				strlcpy(at, t, sizeof(at));
+				more = 1;
+			}
+		}
+		mw_pages_free(&tp, 1);
+		mw_log_free(&l);
 	}
-	t = l.target;
-	memset(&tp, 0, sizeof(tp));
-	if (strncmp(l.action, "move", 4) == 0 && *t != '\0' &&
-	    mw_info(m, &t, 1, &tp, &e) == 0 && !tp.missing &&
-	    tp.pageid == p.pageid && syncset_of(ws_conf(), w->name, tp.title,
-	    tp.cats, tp.ncats, set) >= 2)
-		found = 1;
-	mw_pages_free(&tp, 1);
-	mw_log_free(&l);
 	return found;
 }
 

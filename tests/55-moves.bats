@@ -474,3 +474,29 @@ moved_deleted() {
 	done
 	[ "$(held)" -eq 0 ]
 }
+
+# chaos (5 wikis, lifecycle, seed 2, on MediaWiki 1.43) lost every line of a
+# page this way: the deletion's job deleted on the others, the wiki that
+# deleted restored meanwhile, and moved the page twice, the second time
+# leaving no redirect, before any job ran again
+@test "deleted on beta and synced, restored there before the job ended, then moved twice on beta (the second leaving no redirect): the page reaches every wiki at its last title" {
+	t="Twice Moved" m0="Twice Moved Once" m1="Twice Moved Again"
+	synced "$t" $'kept through it all\n[[Category:Synced]]'
+	ws-testbed delete "$BED" beta "$t" "gone"
+	wait_for 3 has_job beta "$t"
+	job=$(jobof beta "$t")
+	# the push deletes on alpha and gamma; no verify (the loop was killed)
+	run ws-push "$job"
+	missing alpha "$t"
+	missing gamma "$t"
+	ws-queue -q defer "$job" "killed"
+	ws-testbed undelete "$BED" beta "$t" "not gone"
+	ws-testbed move "$BED" beta "$t" "$m0" "first"
+	ws-testbed move -n "$BED" beta "$m0" "$m1" "second"
+	edit beta "$m1" $'kept through it all\nand edited\n[[Category:Synced]]' >/dev/null
+	peerd_start
+	wait_for 20 has_text alpha "$m1" $'kept through it all\nand edited\n[[Category:Synced]]'
+	wait_for 20 has_text gamma "$m1" $'kept through it all\nand edited\n[[Category:Synced]]'
+	wait_for 15 idle
+	[ "$(held)" -eq 0 ]
+}
