@@ -499,4 +499,11 @@ moved_deleted() {
 	wait_for 20 has_text gamma "$m1" $'kept through it all\nand edited\n[[Category:Synced]]'
 	wait_for 15 idle
 	[ "$(held)" -eq 0 ]
+	# and nowhere a second copy left at a title the page passed
+	for w in alpha beta gamma; do
+		has_text "$w" "$m1" $'kept through it all\nand edited\n[[Category:Synced]]'
+		for o in "$t" "$m0"; do
+			missing "$w" "$o" || [[ "$(bed_text "$w" "$o")" == "#REDIRECT"* ]]
+		done
+	done
 }
