@@ -15,15 +15,6 @@ loop_bed_hooks
 # png FILE SEED [PAD]: a small valid PNG, PAD bytes larger
 png() { python3 "$TOP/tests/mkpng.py" "$1" 8 8 "$2" ${3:+"$3"}; }
 
-# file_sha1 WIKI TITLE: the SHA-1 of the file's current version there, or nothing
-file_sha1() {
-	ws-testbed api "$BED" "$1" action=query titles="$2" prop=imageinfo iiprop=sha1 |
-	python3 -c 'import json, sys
-p = json.load(sys.stdin)["query"]["pages"][0]
-print(p["imageinfo"][0]["sha1"] if "imageinfo" in p else "")'
-}
-has_file() { [ "$(file_sha1 "$1" "$2")" = "$3" ]; }
-
 # versions WIKI TITLE: how many versions of the file the wiki keeps
 versions() {
 	ws-testbed api "$BED" "$1" action=query titles="$2" prop=imageinfo iiprop=sha1 iilimit=max |

@@ -46,10 +46,7 @@ setup_file() { sync_setup_file 3 -V 1.43,1.39,1.43; }
 	edit gamma "$t" $'top\nmiddle\nbottom\nfrom 1.43\n[[Category:Synced]]' >/dev/null
 	wait_for 3 has_job beta "$t"
 	job=$(jobof beta "$t")
-	run ws-push "$job"
-	assert_status 0
-	run ws-verify "$job"
-	assert_status 0
+	push_verify "$job"
 	ws-queue done "$job"
 	want=$'top\nfrom 1.39\nmiddle\nbottom\nfrom 1.43\n[[Category:Synced]]'
 	everywhere "$t" "$want"
@@ -108,15 +105,6 @@ setup_file() { sync_setup_file 3 -V 1.43,1.39,1.43; }
 	[ "${#lines[@]}" -eq 1 ]
 	[[ "${lines[0]}" == "Editor	"* ]]
 }
-
-# file_sha1 WIKI TITLE: the SHA-1 of the file's current version there, or nothing
-file_sha1() {
-	ws-testbed api "$BED" "$1" action=query titles="$2" prop=imageinfo iiprop=sha1 |
-	python3 -c 'import json, sys
-p = json.load(sys.stdin)["query"]["pages"][0]
-print(p["imageinfo"][0]["sha1"] if "imageinfo" in p else "")'
-}
-has_file() { [ "$(file_sha1 "$1" "$2")" = "$3" ]; }
 
 @test "a file shown on 1.43 is uploaded to 1.39; a new version uploaded on 1.39 reaches 1.43" {
 	python3 "$TOP/tests/mkpng.py" "$BATS_TEST_TMPDIR/a.png" 8 8 21

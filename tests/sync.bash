@@ -231,3 +231,12 @@ everywhere() {
 	done
 	[ "$(held)" -eq 0 ]
 }
+
+# file_sha1 WIKI TITLE: the SHA-1 of the file's current version there, or nothing
+file_sha1() {
+	ws-testbed api "$BED" "$1" action=query titles="$2" prop=imageinfo iiprop=sha1 |
+	python3 -c 'import json, sys
+p = json.load(sys.stdin)["query"]["pages"][0]
+print(p["imageinfo"][0]["sha1"] if "imageinfo" in p else "")'
+}
+has_file() { [ "$(file_sha1 "$1" "$2")" = "$3" ]; }
