@@ -761,6 +761,34 @@ unseen_deleted(struct page *pg, struct side *s)
 	    "deleted is kept");
 }
 
+/*
+ * The sync has just deleted the page on s.  MediaWiki deletes whatever
+ * the page holds when the deletion arrives: an edit saved there after the
+ * round read it went with the page.  Looked for at once, while the job
+ * still works on this title: by the next round a restore and a move on
+ * another wiki can have sent the job elsewhere, and the edit would stay
+ * in this title's archive, on no wiki's page.  Found, the page is
+ * restored there and the edit wins.  0 when the deletion took nothing
+ * unseen, MOVED when the page is back, else as side_leave_out.
+ */
+static int
+took_an_edit(struct page *pg, struct side *s)
+{
+	struct mwerr e;
+	char sha1[41];
+	long revid;
+
+	if (mw_deleted_newest(s->mw, pg->title, &revid, sha1, &e) == -1)
+		return side_leave_out(pg, s, &e);
+	if (revid <= s->top.lastrevid)
+		return 0;
+	ws_log(LOG_WARNING, "%s: %s: r%ld, saved after the round read r%ld, "
+	    "was deleted with the page: restoring it", s->w->name, pg->title,
+	    revid, s->top.lastrevid);
+	return undelete(pg, s, "WikiSync: an edit made as the page was "
+	    "deleted is kept");
+}
+
 /* Tell whoever deleted the page on s that it stays, and why. */
 static void
 deletion_note(struct page *pg, struct side *s, const struct side *ed)
@@ -961,6 +989,8 @@ lifecycle(struct page *pg)
 			return side_leave_out(pg, s, &e);
 		ws_log(LOG_INFO, "%s: %s: deleted (%s)", s->w->name,
 		    pg->title, why);
+		if ((rc = took_an_edit(pg, s)) != 0)
+			return rc;
 	}
 	return MOVED;
 }

@@ -412,3 +412,27 @@ back_and_woken() {
 	[ "$(bed_text alpha "$t")" = "$output" ]
 	[ "$(held)" -eq 0 ]
 }
+
+@test "an edit saved on beta as the sync deletes the page there, then the page restored and moved on alpha: beta's line is everywhere at the new title, nothing left in an archive (chaos: 5 wikis, lifecycle, seed 2, on 1.43)" {
+	t="Deleted Under An Edit"
+	q="Deleted Under An Edit Moved"
+	synced "$t" $'one\ntwo\n[[Category:Synced]]'
+	ws-testbed delete "$BED" alpha "$t" "gone" >/dev/null
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	# after the job read beta, before it deletes there, beta's editor
+	# saves a line; alpha's deleter has changed their mind meanwhile,
+	# restoring the page and moving it on without a redirect
+	printf '%s' $'one\nfrom beta\ntwo\n[[Category:Synced]]' >"$BATS_TEST_TMPDIR/beta"
+	interpose beta 'action=delete' \
+	    "ws-testbed edit '$BED' beta '$t' \"\$(cat '$BATS_TEST_TMPDIR/beta')\" >/dev/null &&
+	     ws-testbed undelete '$BED' alpha '$t' back >/dev/null &&
+	     ws-testbed move -n '$BED' alpha '$t' '$q' onward >/dev/null"
+	push_interposed "$job" "ws-testbed edit"
+	[[ "$output" == *"beta: $t: r"*", saved after the round read r"*"was deleted with the page: restoring it"* ]]
+	drained "$q"
+	everywhere "$q" $'one\nfrom beta\ntwo\n[[Category:Synced]]'
+	for w in alpha beta gamma; do
+		missing "$w" "$t"
+	done
+}
