@@ -453,6 +453,40 @@ side_waits(struct page *pg, const struct side *s)
  * Every wiki's current revision of the page, without its text; a wiki
  * that does not answer is left out.  -1 when the job cannot go on.
  */
+/*
+ * One title can name pages of two kinds: "Handbook:Rules" is in a
+ * namespace of its own on a wiki that declares Handbook, in the main one
+ * on a wiki that does not.  Synced across, an editor of one would write
+ * into a namespace the other protects, or the page would land where no
+ * one looks for it.  The job is held, saying so: 1 when it is.
+ */
+static int
+ns_differs(struct page *pg)
+{
+	const struct side *a = NULL, *s;
+	size_t i;
+
+	for (i = 0; i < pg->n; i++) {
+		s = &pg->s[i];
+		if (s->out)
+			continue;
+		if (a == NULL) {
+			a = s;
+			continue;
+		}
+		if (s->top.ns == a->top.ns)
+			continue;
+		ws_log(LOG_ERR, "%s: namespace %d on %s, %d on %s: not the "
+		    "same kind of page on both, not synced; declare the "
+		    "namespace alike on every wiki of the group (or take the "
+		    "page out of the synced category), then release the job",
+		    pg->title, a->top.ns, a->w->name, s->top.ns, s->w->name);
+		pg->worst = EX_DATAERR;
+		return 1;
+	}
+	return 0;
+}
+
 int
 page_read_tops(struct page *pg)
 {
@@ -503,6 +537,8 @@ page_read_tops(struct page *pg)
 		}
 		in++;
 	}
+	if (ns_differs(pg))
+		return -1;
 	if ((link = chain_link(pg)) != NULL) {
 		ws_log(LOG_NOTICE, "%s: waiting for %s, which holds its last "
 		    "agreement: %s", pg->title, link->w->name, link->why);

@@ -416,6 +416,30 @@ beta again
 	everywhere "$t" "$want"
 }
 
+@test "a title in a namespace beta declares and alpha does not: the job is held naming both, nothing written on beta or gamma" {
+	t="Handbook:Rules"
+	ls=$BED/beta/LocalSettings.php
+	cp "$ls" "$BATS_TEST_TMPDIR/LocalSettings.php"
+	# shellcheck disable=SC2016
+	printf '%s\n' '$wgExtraNamespaces[3000] = "Handbook";' \
+	    '$wgExtraNamespaces[3001] = "Handbook_talk";' >>"$ls"
+	peerd_stop
+	watch alpha "$t"
+	edit alpha "$t" $'the rules of alpha\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	run --separate-stderr ws-push "$job"
+	cp "$BATS_TEST_TMPDIR/LocalSettings.php" "$ls"
+	assert_status 65
+	[[ "$stderr" == *"$t: namespace 0 on alpha, 3000 on beta: not the same kind of page on both, not synced;"* ]]
+	missing beta "$t"
+	missing gamma "$t"
+	# the namespace gone from beta (the operator's fix), the job syncs
+	push_verify "$job"
+	has_text beta "$t" $'the rules of alpha\n[[Category:Synced]]'
+	has_text gamma "$t" $'the rules of alpha\n[[Category:Synced]]'
+}
+
 @test "a page protected on a peer is out of the sync account's reach: beta is left out with the wiki's reason, gamma synced, the job kept" {
 	t="Protected There"
 	synced "$t" $'one\n[[Category:Synced]]'
