@@ -307,8 +307,11 @@ remove_stale_tmp(void)
 	int fd;
 	time_t now = time(NULL);
 
-	if ((fd = dup(sp.tmp)) == -1 || (d = fdopendir(fd)) == NULL)
+	if ((fd = dup(sp.tmp)) == -1 || (d = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
 		return;
+	}
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, ".tmp.", 5) != 0)
 			continue;
