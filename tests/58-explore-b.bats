@@ -1,0 +1,17 @@
+#!/usr/bin/env bats
+# A fixed sample of the schedule explorer's enumeration (tests/explore),
+# the second half of its scenarios (every other one from the second), on
+# the file's own bed of three wikis: 58-explore-a runs the other half beside it.
+
+load helper
+load bed
+load explore
+
+setup_file() { bed_up 3 -m; }
+teardown_file() { bed_down; }
+setup() { bed_setup; }
+teardown() { bed_teardown; }
+
+@test "a fixed sample of the enumeration, second half: an editor's save, a revert, a deletion, a move or a kill before a job's request loses nothing" {
+	explore_sample 1
+}
