@@ -7,10 +7,7 @@ load helper
 load bed
 load explore
 
-setup_file() { bed_up 3 -m; }
-teardown_file() { bed_down; }
-setup() { bed_setup; }
-teardown() { bed_teardown; }
+explore_bed_hooks
 
 @test "a fixed sample of the enumeration, first half: an editor's save, a revert, a deletion, a move or a kill before a job's request loses nothing" {
 	explore_sample 0

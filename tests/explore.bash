@@ -2,6 +2,15 @@
 # split between two files (58-explore-a, 58-explore-b) so that the
 # parallel runner runs the halves side by side, each on its own bed.
 
+# explore_bed_hooks: the file's own bed of three wikis, its mail captured
+# (ws-testbed up -m), as tests/explore wants it
+explore_bed_hooks() {
+	setup_file() { bed_up 3 -m; }
+	teardown_file() { bed_down; }
+	setup() { bed_setup; }
+	teardown() { bed_teardown; }
+}
+
 # explore_sample K: on the file's bed, for every other scenario of
 # tests/explore -l from the (K+1)-th (K is 0 or 1), a clean run and one
 # sampled schedule (an editor's save, a revert, a deletion, a move or a
