@@ -507,3 +507,23 @@ moved_deleted() {
 		done
 	done
 }
+
+@test "an edit form loaded before a move and saved after it over the redirect, before the move's job ran: that page reaches every wiki at the old title, the moved one at the new (chaos: 3 wikis, seed 13, on 1.43)" {
+	t="Saved Over" to="Saved Over Moved"
+	synced "$t" $'old page\n[[Category:Synced]]'
+	rev=$(ws-testbed api "$BED" alpha action=query prop=info titles="$t" |
+	    python3 -c 'import json, sys; print(json.load(sys.stdin)["query"]["pages"][0]["lastrevid"])')
+	ws-testbed move "$BED" alpha "$t" "$to" "moved away"
+	wait_for 3 has_job alpha "$t"
+	# the move's mail left the title unseen: this save mails nobody,
+	# and the move's job, marking it seen, is the only one to read it
+	ws-testbed edit -b "$rev" "$BED" alpha "$t" \
+	    $'old page\nalpha, loaded before the move\n[[Category:Synced]]' >/dev/null
+	[ "$(ws-queue ls | grep -c "	alpha	$t	")" -eq 1 ]
+	drained "$to"
+	for w in alpha beta gamma; do
+		has_text "$w" "$to" $'old page\n[[Category:Synced]]'
+		has_text "$w" "$t" $'old page\nalpha, loaded before the move\n[[Category:Synced]]'
+	done
+	[ "$(held)" -eq 0 ]
+}
