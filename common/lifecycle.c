@@ -236,10 +236,11 @@ static int
 follow_move(struct page *pg, struct side *mv, const char *to, int noredir,
     const struct mwlog *lg)
 {
-	struct mwpage tp;
+	struct mwpage tp[2];
+	struct mwmove mm;
 	struct mwerr e;
 	struct side *s;
-	const char *t = to;
+	const char *t[2] = { pg->title, to };
 	char why[300], back[300];
 	size_t i, n = 0;
 
@@ -255,24 +256,26 @@ follow_move(struct page *pg, struct side *mv, const char *to, int noredir,
 		s->move = 3;			/* pending */
 		if (!side_in(s))
 			continue;
-		memset(&tp, 0, sizeof(tp));
-		if (mw_info(s->mw, &t, 1, &tp, &e) == -1)
+		/* both titles now: an editor there may have moved it too */
+		memset(tp, 0, sizeof(tp));
+		if (mw_info(s->mw, t, 2, tp, &e) == -1)
 			return side_leave_out(pg, s, &e);
-		if (!tp.missing && tp.pageid == s->ptr.pageid)
+		if (!tp[1].missing && tp[1].pageid == s->ptr.pageid)
 			s->move = 2;		/* there already */
 		else if (side_ptr_deleted(s) && s->top.missing &&
-		    (tp.missing || tp.redirect))
+		    (tp[1].missing || tp[1].redirect))
 			s->move = 4;		/* restored on mv, then moved */
-		else if (s->top.missing || s->top.pageid != s->ptr.pageid) {
+		else if (s->top.missing || s->top.pageid != s->ptr.pageid ||
+		    tp[0].missing || tp[0].pageid != s->ptr.pageid) {
 			ws_log(LOG_NOTICE, "%s: %s: gone from there meanwhile: "
 			    "made at %s", s->w->name, pg->title, to);
 		}
-		else if (!tp.missing && !tp.redirect) {
-			mw_pages_free(&tp, 1);
+		else if (!tp[1].missing && !tp[1].redirect) {
+			mw_pages_free(tp, 2);
 			return move_blocked(pg, s, pg->title, to, mv->w->name);
 		} else
 			s->move = 1;
-		mw_pages_free(&tp, 1);
+		mw_pages_free(tp, 2);
 	}
 	move_reason(why, sizeof(why), mv, lg);
 	for (i = 0; i < pg->n; i++) {
@@ -289,7 +292,14 @@ follow_move(struct page *pg, struct side *mv, const char *to, int noredir,
 		}
 		if (s->move != 1)
 			continue;
-		if (mw_move(s->mw, pg->title, to, why, noredir, &e) == -1) {
+		memset(&mm, 0, sizeof(mm));
+		mm.from = pg->title;
+		/* just restored: the title is that page (its id may be new) */
+		mm.pageid = side_ptr_deleted(s) ? 0 : s->ptr.pageid;
+		mm.to = to;
+		mm.reason = why;
+		mm.noredir = noredir;
+		if (mw_move(s->mw, &mm, &e) == -1) {
 			if (strcmp(e.api, "articleexists") == 0 ||
 			    strcmp(e.api, "redirectexists") == 0)
 				return move_blocked(pg, s, pg->title, to,
@@ -301,6 +311,10 @@ follow_move(struct page *pg, struct side *mv, const char *to, int noredir,
 		}
 		ws_log(LOG_INFO, "%s: %s: moved to %s (%s)", s->w->name,
 		    pg->title, to, why);
+		if (strcmp(mm.was, pg->title) != 0)
+			ws_log(LOG_NOTICE, "%s: %s: moved to %s from %s, where "
+			    "it had gone just before", s->w->name, pg->title,
+			    to, mm.was);
 		fprintf(pg->out, "%s%s", n++ ? ", " : "moved on ",
 		    s->w->name);
 	}
@@ -410,6 +424,7 @@ static int
 follow_pending(struct page *pg, struct side *s)
 {
 	struct mwpage op;
+	struct mwmove mm;
 	struct mwerr e;
 	const char *t;
 	char old[512], from[512], at[512], hops[MOVES_MAX + 1][512];
@@ -463,8 +478,13 @@ follow_pending(struct page *pg, struct side *s)
 			return -1;
 	strlcpy(from, old, sizeof(from));
 	for (k = 0; k < n; k++) {
-		if (mw_move(s->mw, from, hops[k], "WikiSync: moved as on the "
-		    "other wikis of its group", noredir[k], &e) == -1) {
+		memset(&mm, 0, sizeof(mm));
+		mm.from = from;
+		mm.pageid = s->ptr.pageid;
+		mm.to = hops[k];
+		mm.reason = "WikiSync: moved as on the other wikis of its group";
+		mm.noredir = noredir[k];
+		if (mw_move(s->mw, &mm, &e) == -1) {
 			if (strcmp(e.api, "articleexists") == 0 ||
 			    strcmp(e.api, "redirectexists") == 0)
 				return move_blocked(pg, s, from, hops[k],

@@ -211,8 +211,22 @@ int	 mw_watch(struct mw *, const char **, size_t, struct mwerr *);
 int	 mw_delete(struct mw *, const char *, const char *, struct mwerr *);
 int	 mw_undelete(struct mw *, const char *, const char *, long *,
 	    struct mwerr *);
-int	 mw_move(struct mw *, const char *, const char *, const char *, int,
-	    struct mwerr *);
+/*
+ * A move of the page of id pageid, wherever it is now (MediaWiki's
+ * fromid): never the redirect or another page that took its title; 0:
+ * the page at from.  from is where the caller read it; was, where
+ * MediaWiki found it.
+ */
+struct mwmove {
+	const char	*from;
+	long		 pageid;
+	const char	*to;
+	const char	*reason;
+	int		 noredir;
+	char		 was[512];
+};
+
+int	 mw_move(struct mw *, struct mwmove *, struct mwerr *);
 int	 mw_deleted_newest(struct mw *, const char *, long *, char [41],
 	    struct mwerr *);
 #define MW_MOVED	2	/* mw_trusted: the page has a newer revision */

@@ -223,32 +223,39 @@ mw_undelete(struct mw *m, const char *title, const char *reason, long *n,
  * code articleexists).
  */
 int
-mw_move(struct mw *m, const char *from, const char *to, const char *reason,
-    int noredir, struct mwerr *e)
+mw_move(struct mw *m, struct mwmove *mv, struct mwerr *e)
 {
 	struct req r = { 0 };
-	json_t *root;
-	int ok;
+	json_t *root, *o;
+	const char *was;
+	char id[32];
 
 	req_set(&r, "action", "move");
-	req_set(&r, "from", from);
-	req_set(&r, "to", to);
-	req_set(&r, "reason", reason);
+	if (mv->pageid > 0) {
+		snprintf(id, sizeof(id), "%ld", mv->pageid);
+		req_set(&r, "fromid", id);
+	} else
+		req_set(&r, "from", mv->from);
+	req_set(&r, "to", mv->to);
+	req_set(&r, "reason", mv->reason);
 	req_set(&r, "movetalk", "1");
-	if (noredir)
+	if (mv->noredir)
 		req_set(&r, "noredirect", "1");
 	root = call(m, &r, C_CSRF, e);
 	req_free(&r);
 	if (root == NULL) {
 		if (e->code == EX_NOPERM)
-			return refused(e, "move", noredir ? "move and "
+			return refused(e, "move", mv->noredir ? "move and "
 			    "suppressredirect" : "move", "createeditmovepage");
 		return -1;
 	}
-	ok = json_is_object(json_object_get(root, "move"));
-	json_decref(root);
-	if (!ok)
+	if (!json_is_object(o = json_object_get(root, "move"))) {
+		json_decref(root);
 		return fail(e, 0, EX_PROTOCOL, "no move in the reply");
+	}
+	was = jstr(o, "from");
+	strlcpy(mv->was, was != NULL ? was : mv->from, sizeof(mv->was));
+	json_decref(root);
 	return 0;
 }
 

@@ -527,3 +527,22 @@ moved_deleted() {
 	done
 	[ "$(held)" -eq 0 ]
 }
+
+@test "moved on beta to another title just as alpha's move job reads it there: the sync never moves beta's redirect, and both titles end on every wiki" {
+	t="RaceMove" to="RaceMoveHere" r="RaceMoveThere" text=$'raced\n[[Category:Synced]]'
+	synced "$t" "$text"
+	job=$(move_job alpha "$t" "$to")
+	# after the job read beta's page, before it moves it there
+	interpose beta "^GET .*titles=[^&]*$to" \
+	    "ws-testbed move '$BED' beta '$t' '$r' 'other' >/dev/null"
+	push_interposed "$job" "ws-testbed move"
+	ws-verify "$job" >/dev/null || :
+	wait_for 10 has_job beta "$t"
+	drained "$to"
+	wait_for 10 idle
+	for w in alpha beta gamma; do
+		has_text "$w" "$to" "$text"
+		has_text "$w" "$r" "$text"
+	done
+	[ "$(held)" -eq 0 ]
+}
