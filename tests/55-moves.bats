@@ -546,3 +546,26 @@ moved_deleted() {
 	done
 	[ "$(held)" -eq 0 ]
 }
+
+@test "a move's push killed after every wiki moved the page, before the rounds under the new title: run again, the job goes there, and beta's edit the move carried reaches every wiki" {
+	t="Killed Moving" to="Killed Moving Done"
+	synced "$t" $'one\ntwo\n[[Category:Synced]]'
+	edit beta "$t" $'one\nfrom beta\ntwo\n[[Category:Synced]]' >/dev/null
+	wait_for 3 has_job beta "$t"
+	job=$(move_job alpha "$t" "$to")
+	# the moves made, each new title marked seen: then the kill
+	interpose alpha "^POST .*action=setnotificationtimestamp.*titles=$to" \
+	    "pkill -KILL -f 'ws-push $job'"
+	run ws-push "$job"
+	assert_status 137
+	unposed
+	has_text gamma "$to" $'one\ntwo\n[[Category:Synced]]'
+	ws-queue -q defer "$job" killed
+	peerd_start
+	wait_for 10 has_text alpha "$to" $'one\nfrom beta\ntwo\n[[Category:Synced]]'
+	wait_for 10 idle
+	for w in alpha beta gamma; do
+		has_text "$w" "$to" $'one\nfrom beta\ntwo\n[[Category:Synced]]'
+	done
+	[ "$(held)" -eq 0 ]
+}
