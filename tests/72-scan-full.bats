@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# ws-scan -f, the initial sync of a group, at size: 300 pages made on alpha
+# ws-scan -f, the initial sync of a group, at size: 120 pages made on alpha
 # while nobody watched are copied to empty beta and gamma with their
 # histories by the scan itself, in bulk (about one API request a revision
 # and a peer), and verified, so no job is left; a progress line on a
@@ -11,7 +11,9 @@ load helper
 load bed
 load sync
 
-N=300
+# three batches of 50 pages, the last one short; bench/scale measures the
+# initial sync of thousands, beside git-remote-mediawiki
+N=120
 
 setup_file() {
 	sync_setup_file 3
@@ -125,7 +127,7 @@ made() { [ -n "$(bed_text "$1" "$2")" ]; }
 # apicalls: the API requests every wiki of the bed has served so far
 apicalls() { cat "$BED"/*/php.log | grep -c ']: \(GET\|POST\) /api.php' || true; }
 
-@test "ws-scan -f in a pipe: 300 pages made on alpha while nobody watched are copied to beta and gamma, about one request a revision and a peer, no job left, no progress line" {
+@test "ws-scan -f in a pipe: 120 pages made on alpha while nobody watched are copied to beta and gamma, about one request a revision and a peer, no job left, no progress line" {
 	peerd_stop
 	t0=$(date +%s)
 	pages 1 | bulk_edit alpha
@@ -167,7 +169,7 @@ apicalls() { cat "$BED"/*/php.log | grep -c ']: \(GET\|POST\) /api.php' || true;
 @test "the copies carry alpha's histories, and an edit on gamma then reaches alpha and beta (the copy watched it)" {
 	peerd_start
 	for w in beta gamma; do
-		for i in 30 150 300; do
+		for i in 30 90 120; do
 			run history "$w" "Full $i"
 			[ "${#lines[@]}" -eq 2 ]
 			[[ "${lines[0]}" == "Peerd	from alpha r"*" by Editor: made $i	"* ]]
@@ -177,9 +179,9 @@ apicalls() { cat "$BED"/*/php.log | grep -c ']: \(GET\|POST\) /api.php' || true;
 		[ "${#lines[@]}" -eq 1 ]
 		[[ "${lines[0]}" == "Peerd	from alpha r"*" by Editor: made 7	"* ]]
 	done
-	edit gamma "Full 150" "Full page 150, from gamma. [[Category:Synced]]" >/dev/null
-	wait_for 10 has_text alpha "Full 150" "Full page 150, from gamma. [[Category:Synced]]"
-	wait_for 10 has_text beta "Full 150" "Full page 150, from gamma. [[Category:Synced]]"
+	edit gamma "Full 90" "Full page 90, from gamma. [[Category:Synced]]" >/dev/null
+	wait_for 10 has_text alpha "Full 90" "Full page 90, from gamma. [[Category:Synced]]"
+	wait_for 10 has_text beta "Full 90" "Full page 90, from gamma. [[Category:Synced]]"
 	wait_for 10 idle
 }
 

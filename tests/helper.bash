@@ -12,6 +12,10 @@ export PATH WS_BUILD TOP
 # for a sanitizer build: faketime preloads itself ahead of ASan's runtime
 export ASAN_OPTIONS=${ASAN_OPTIONS:-verify_asan_link_order=0}
 
+# sanitized: the binary under test is an ASan build (make SANITIZE=1),
+# where each process start costs four times a plain one's
+sanitized() { grep -qa __asan_init "$WS_BUILD/wikisync"; }
+
 # The store's log record size, the constant the code is built with.
 LOGREC=$(awk '$1 == "#define" && $2 == "STORE_LOGREC" { print $3 }' "$TOP/common/wikisync.h")
 export LOGREC
