@@ -27,6 +27,8 @@ print_all(const struct conf *c, const char *spool)
 	printf("spool = %s\n", spool);
 	if (c->report)
 		printf("report = %s\n", c->report);
+	if (c->reportsmtp)
+		printf("report-smtp = %s\n", c->reportsmtp);
 	if (c->peerd)
 		printf("peerd = %s\n", c->peerd);
 	printf("syslog = %s\n", c->syslog ? c->syslog : "none");
@@ -117,6 +119,9 @@ conf_main(int argc, char *argv[])
 	else if (strcmp(key, "report") == 0) {
 		if (c->report)
 			printf("%s\n", c->report);
+	} else if (strcmp(key, "report-smtp") == 0) {
+		if (c->reportsmtp)
+			printf("%s\n", c->reportsmtp);
 	} else if (strcmp(key, "peerd") == 0) {
 		if (c->peerd)
 			printf("%s\n", c->peerd);
@@ -142,7 +147,8 @@ conf_main(int argc, char *argv[])
 		for (i = 0; i < c->ngroups; i++)
 			printf("%s\n", c->groups[i].name);
 	} else
-		diex(EX_USAGE, "%s: not a key (spool, report, peerd, syslog, "
+		diex(EX_USAGE, "%s: not a key (spool, report, report-smtp, "
+		    "peerd, syslog, "
 		    "hold-after, login-check, workers, groups-page, "
 		    "status-page, wikis, groups)", key);
 	return 0;

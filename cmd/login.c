@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include "wikisync.h"
+#include "libcurl.h"
 #include "mw.h"
 #include "sync.h"
 
@@ -48,9 +50,9 @@ state_write(int dir, const char *name, const struct wikistate *st)
 	return atomic_write(dir, name, buf, (size_t)n, 0644);
 }
 
-/* Mail the report address through sendmail -t; 0 when it took it. */
+/* Mail msg to the report address through sendmail -t; 0 when it took it. */
 static int
-mail(const char *to, const char *subject, const char *body)
+mail_sendmail(const char *msg)
 {
 	const char *path = getenv("WIKISYNC_SENDMAIL");
 	FILE *fp;
@@ -79,11 +81,7 @@ mail(const char *to, const char *subject, const char *body)
 		close(fd[1]);
 		e = 1;
 	} else {
-		fprintf(fp, "To: %s\nSubject: wikisync: %s\n"
-		    "Auto-Submitted: auto-generated\nMIME-Version: 1.0\n"
-		    "Content-Type: text/plain; charset=utf-8\n"
-		    "Content-Transfer-Encoding: 8bit\n\n%s", to, subject, body);
-		if (fflush(fp) == EOF || ferror(fp))
+		if (fputs(msg, fp) == EOF || fflush(fp) == EOF || ferror(fp))
 			e = 1;
 		if (fclose(fp) == EOF)
 			e = 1;
@@ -94,6 +92,131 @@ mail(const char *to, const char *subject, const char *body)
 	if (e || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return -1;
 	return 0;
+}
+
+struct outmsg {
+	const char	*p;
+	size_t		 left;
+};
+
+static size_t
+outmsg_read(char *buf, size_t size, size_t n, void *arg)
+{
+	struct outmsg *m = arg;
+	size_t k = size * n < m->left ? size * n : m->left;
+
+	memcpy(buf, m->p, k);
+	m->p += k;
+	m->left -= k;
+	return k;
+}
+
+/*
+ * Mail msg from `from` to `to` through the SMTP server at url
+ * (report-smtp): what a sandboxed service can do where sendmail cannot
+ * (wikisync(7), SECURITY CONSIDERATIONS).  0 when the server took it,
+ * else -1 with why.
+ */
+static int
+mail_smtp(const char *url, const char *from, const char *to,
+    const char *msg, char *why, size_t len)
+{
+	char err[CURL_ERROR_SIZE] = "";
+	struct curl_slist *rcpt;
+	struct outmsg m = { msg, strlen(msg) };
+	CURLcode rc;
+	CURL *c;
+
+	if (libcurl_load(why, len) == -1)
+		return -1;
+	if ((c = curl_easy_init()) == NULL) {
+		snprintf(why, len, "curl_easy_init failed");
+		return -1;
+	}
+	rcpt = curl_slist_append(NULL, to);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+#else
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS,
+	    (long)(CURLPROTO_SMTP | CURLPROTO_SMTPS));
+#endif
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
+	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
+	curl_easy_setopt(c, CURLOPT_CRLF, 1L);
+	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(c, CURLOPT_READFUNCTION, outmsg_read);
+	curl_easy_setopt(c, CURLOPT_READDATA, &m);
+	rc = curl_easy_perform(c);
+	if (rc != CURLE_OK)
+		snprintf(why, len, "%s", *err ? err : curl_easy_strerror(rc));
+	curl_slist_free_all(rcpt);
+	curl_easy_cleanup(c);
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+/* RFC 5322's date of t, in UTC, whatever the locale. */
+static void
+mail_date(time_t t, char *buf, size_t len)
+{
+	static const char day[7][4] = {
+		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
+	};
+	static const char mon[12][4] = {
+		"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep",
+		"Oct", "Nov", "Dec"
+	};
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(buf, len, "%s, %02d %s %04d %02d:%02d:%02d +0000",
+	    day[tm.tm_wday], tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900,
+	    tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/*
+ * Mail the report address; 0 when the mail was taken, else -1 with why
+ * ("" when sendmail said it).  Through sendmail -t, which adds From and
+ * Date, or through report-smtp's server, from the user ws-login runs as
+ * at this host.
+ */
+static int
+mail(const char *to, const char *subject, const char *body, char *why,
+    size_t len)
+{
+	const char *url = ws_conf()->reportsmtp;
+	char from[384] = "", date[64], host[256];
+	struct passwd *pw;
+	char *msg;
+	int r;
+
+	*why = '\0';
+	if (url != NULL) {
+		if (gethostname(host, sizeof(host)) == -1)
+			strlcpy(host, "localhost", sizeof(host));
+		host[sizeof(host) - 1] = '\0';
+		pw = getpwuid(geteuid());
+		snprintf(from, sizeof(from), "%s@%s",
+		    pw != NULL ? pw->pw_name : "wikisync", host);
+		mail_date(time(NULL), date, sizeof(date));
+	}
+	msg = xasprintf("%s%s%s%s%s%sTo: %s\nSubject: wikisync: %s\n"
+	    "Auto-Submitted: auto-generated\nMIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=utf-8\n"
+	    "Content-Transfer-Encoding: 8bit\n\n%s",
+	    url ? "From: " : "", url ? from : "", url ? "\n" : "",
+	    url ? "Date: " : "", url ? date : "", url ? "\n" : "",
+	    to, subject, body);
+	if (url != NULL)
+		r = mail_smtp(url, from, to, msg, why, len);
+	else
+		r = mail_sendmail(msg);
+	free(msg);
+	return r;
 }
 
 /* The change st records, as one line, for the log, the mail, stdout. */
@@ -118,6 +241,7 @@ report(const struct wiki *w, struct wikistate *st, const char *line)
 {
 	const char *to = ws_conf()->report;
 	char subject[160], since[32], host[256], error[MW_ERRLEN + 16] = "";
+	char why[CURL_ERROR_SIZE + 64];
 	char *body;
 	size_t i;
 
@@ -137,11 +261,12 @@ report(const struct wiki *w, struct wikistate *st, const char *line)
 	body = xasprintf("%s\n\nwiki:    %s\napi:     %s\nstate:   %s "
 	    "since %s\n%schecked: by %s on %s\n", line, w->name, w->api,
 	    st->up == 1 ? "up" : "down", since, error, getprogname(), host);
-	if (mail(to, subject, body) == 0)
+	if (mail(to, subject, body, why, sizeof(why)) == 0)
 		st->reported = st->since;
 	else
-		ws_log(LOG_WARNING, "%s: cannot mail the report to %s; the "
-		    "next run tries again", w->name, to);
+		ws_log(LOG_WARNING, "%s: cannot mail the report to %s%s%s; "
+		    "the next run tries again", w->name, to, *why ? ": " : "",
+		    why);
 	free(body);
 }
 

@@ -68,7 +68,7 @@ conf_valid_name(const char *s)
 
 /* The keys of each kind of section, for a misspelling's suggestion. */
 static const char *const global_keys[] = {
-	"spool", "report", "peerd", "syslog", "hold-after", "login-check",
+	"spool", "report", "report-smtp", "peerd", "syslog", "hold-after", "login-check",
 	"workers", "queue-max", "deletions-per-hour", "job-deadline",
 	"groups-page", "status-page", "status-titles", "groups-trust", NULL
 };
@@ -259,6 +259,14 @@ global_key(struct parser *p, struct conf *c, const char *key, const char *val)
 		if (once(p, 2, key) == -1 || address(p, key, val) == -1)
 			return -1;
 		c->report = xstrdup(val);
+	} else if (strcmp(key, "report-smtp") == 0) {
+		if (once(p, 16384, key) == -1)
+			return -1;
+		if ((strncmp(val, "smtp://", 7) != 0 &&
+		    strncmp(val, "smtps://", 8) != 0) || strpbrk(val, " \t") != NULL)
+			return fail(p, p->line, "report-smtp: not an smtp:// or "
+			    "smtps:// URL: %s", val);
+		c->reportsmtp = xstrdup(val);
 	} else if (strcmp(key, "peerd") == 0) {
 		if (once(p, 512, key) == -1 || address(p, key, val) == -1)
 			return -1;
@@ -960,6 +968,7 @@ conf_free(struct conf *c)
 	free(c->path);
 	free(c->spool);
 	free(c->report);
+	free(c->reportsmtp);
 	free(c->peerd);
 	free(c->syslog);
 	free(c->groupswiki);

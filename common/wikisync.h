@@ -100,6 +100,8 @@ struct conf {
 	char		*path;		/* NULL when no file was read */
 	char		*spool;
 	char		*report;	/* mail address for up/down reports */
+	char		*reportsmtp;	/* report-smtp: the SMTP server's URL
+					   reports go to, NULL: sendmail */
 	char		*peerd;		/* this host's sync address */
 	char		*syslog;	/* facility name, NULL: no syslog */
 	int		 holdafter;	/* attempts before a job is held */

@@ -9,6 +9,7 @@ two_wikis() {
 # two wikis, one group
 spool = $BATS_TEST_TMPDIR/spool
 report = ops@example.org
+report-smtp = smtp://127.0.0.1:2525
 syslog = local3
 
 [wiki alpha]
@@ -49,13 +50,17 @@ EOF
 	[ "$output" = 4 ]
 	run --separate-stderr ws-conf worker
 	assert_status 64
-	[ "$stderr" = "ws-conf: worker: not a key (spool, report, peerd, syslog, hold-after, login-check, workers, groups-page, status-page, wikis, groups)" ]
+	[ "$stderr" = "ws-conf: worker: not a key (spool, report, report-smtp, peerd, syslog, hold-after, login-check, workers, groups-page, status-page, wikis, groups)" ]
 	run ws-conf wikis
 	[ "$output" = "$(printf 'alpha\nbeta')" ]
 	run ws-conf groups
 	[ "$output" = docs ]
 	run ws-conf report
 	[ "$output" = ops@example.org ]
+	run ws-conf report-smtp
+	[ "$output" = smtp://127.0.0.1:2525 ]
+	run -0 ws-conf
+	[[ "$output" == *"report-smtp = smtp://127.0.0.1:2525"* ]]
 }
 
 @test "spool: -d beats the environment beats the config beats the default" {
@@ -228,7 +233,7 @@ conf_error() {	# line message, config on stdin
 	    conf_error 9 'group g: no categories or pages'
 }
 
-@test "bad values: history, conflict, talk-notes, deletions, files, timeout, syslog, hold-after, login-check, workers, spool" {
+@test "bad values: history, conflict, talk-notes, deletions, files, timeout, syslog, hold-after, login-check, workers, spool, report-smtp" {
 	printf '[group g]\nhistory = all\n' | conf_error 2 'history: not replay or latest: all'
 	printf '[group g]\nconflict = ours\n' | conf_error 2 'conflict: not wiki or markers: ours'
 	printf '[group g]\ntalk-notes = maybe\n' | conf_error 2 'talk-notes: not yes or no: maybe'
@@ -242,6 +247,8 @@ conf_error() {	# line message, config on stdin
 	printf 'workers = 0\n' | conf_error 1 'workers: not a number from 1 to 64: 0'
 	printf 'workers = 2\nworkers = 3\n' | conf_error 2 'duplicate key "workers"'
 	printf 'spool = var/spool\n' | conf_error 1 'spool must be an absolute path'
+	printf 'report-smtp = localhost:25\n' | conf_error 1 'report-smtp: not an smtp:// or smtps:// URL: localhost:25'
+	printf 'report-smtp = http://localhost/\n' | conf_error 1 'report-smtp: not an smtp:// or smtps:// URL: http://localhost/'
 }
 
 @test "a password file readable by group or others is refused, exit 78" {

@@ -284,6 +284,57 @@ wiki_conf() {
 	[ "$(mails)" -eq 1 ]
 }
 
+# smtp_conf URL: the test's config with report-smtp = URL
+smtp_conf() {
+	{ echo "report-smtp = $1"; grep -v '^report-smtp' "$WIKISYNC_CONF"; } >"$WIKISYNC_CONF.new"
+	mv "$WIKISYNC_CONF.new" "$WIKISYNC_CONF"
+}
+
+# closed_port: a loopback port nothing listens on (bound, then let go)
+closed_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# other_mails: the mails the bed's Exim delivered to addresses other than the sync user's
+other_mails() { find "$WS_MAIL_OTHER/new" -type f 2>/dev/null | wc -l; }
+
+@test "report-smtp: the report goes over SMTP to the bed's Exim, as a sandboxed service sends it (no new privileges, no sendmail); a server that refuses is named and the next run mails" {
+	run -0 ws-login -k
+	export WIKISYNC_SENDMAIL=$BATS_TEST_TMPDIR/no-sendmail
+	# nothing listens there: the report waits, and the warning says why
+	smtp_conf "smtp://127.0.0.1:$(closed_port)"
+	run -0 ws-testbed stop "$BED" beta
+	run --separate-stderr setpriv --no-new-privs ws-login -k
+	assert_status 75
+	[[ ${stderr_lines[0]} =~ ^ws-login:\ beta\ down\ since\ $iso\ \(connection\ refused\)$ ]]
+	[[ ${stderr_lines[1]} == "ws-login: beta: cannot mail the report to ops@wikisync.test: "*"; the next run tries again" ]]
+	[ "${#stderr_lines[@]}" -eq 2 ]
+	before=$(other_mails)
+	smtp_conf "smtp://127.0.0.1:$(cat "$BED/exim/port")"
+	run --separate-stderr setpriv --no-new-privs ws-login -k
+	assert_status 75
+	[ -z "$stderr" ]
+	# Exim delivers once the SMTP session is over
+	for _ in $(seq 50); do
+		[ "$(other_mails)" -eq "$before" ] || break
+		sleep 0.2
+	done
+	[ "$(other_mails)" -eq $((before + 1)) ]
+	m=$(grep -l '^Subject: wikisync: beta down since' "$WS_MAIL_OTHER"/new/*)
+	[ "$(printf '%s\n' "$m" | wc -l)" -eq 1 ]
+	grep -qx "Envelope-to: ops@wikisync.test" "$m"
+	grep -qx "Return-path: <$(id -un)@$(hostname)>" "$m"
+	grep -qx "From: $(id -un)@$(hostname)" "$m"
+	grep -qx 'To: ops@wikisync.test' "$m"
+	grep -qE '^Date: (Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} \+0000$' "$m"
+	grep -qx 'Auto-Submitted: auto-generated' "$m"
+	grep -qx 'wiki:    beta' "$m"
+	# mailed once: the next run has nothing to say
+	run --separate-stderr ws-login -k
+	[ -z "$stderr" ]
+	[ "$(other_mails)" -eq $((before + 1)) ]
+	[ ! -e "$MAILS" ]
+	run -0 ws-testbed start "$BED" beta
+}
+
 @test "maxlag, HTTP 503, ratelimited, readonly and a timeout are temporary: exit 75, the reason" {
 	mock_conf maxlag 503 ratelimited readonly slow
 	run --separate-stderr ws-login -k
