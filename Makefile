@@ -92,9 +92,10 @@ install: all
 	install -d $(DESTDIR)$(SHAREDIR)/cron $(DESTDIR)$(SHAREDIR)/systemd
 	install -m 644 scripts/cron/wikisync $(DESTDIR)$(SHAREDIR)/cron
 	install -m 644 scripts/WikiSync_group.wiki $(DESTDIR)$(SHAREDIR)
-	sed 's|/usr/local/sbin|$(SBINDIR)|g; s|/usr/local/bin|$(BINDIR)|g' \
-	    scripts/systemd/ws-peerd.service \
-	    >$(DESTDIR)$(SHAREDIR)/systemd/ws-peerd.service
+	for u in ws-peerd.service ws-scan.service ws-scan.timer; do \
+		sed 's|/usr/local/sbin|$(SBINDIR)|g; s|/usr/local/bin|$(BINDIR)|g' \
+		    scripts/systemd/$$u >$(DESTDIR)$(SHAREDIR)/systemd/$$u || exit; \
+	done
 	install -d $(DESTDIR)$(SHAREDIR)/exim4/router $(DESTDIR)$(SHAREDIR)/exim4/transport
 	install -m 644 scripts/exim4/router/140_wikisync_relay scripts/exim4/router/150_wikisync \
 	    $(DESTDIR)$(SHAREDIR)/exim4/router

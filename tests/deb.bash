@@ -43,6 +43,11 @@ grep -qx 'Environment=PATH=/usr/sbin:/usr/bin:/usr/bin:/bin' /lib/systemd/system
 	fail "the unit's PATH: $(grep PATH= /lib/systemd/system/ws-peerd.service)"
 [ ! -e /etc/systemd/system/multi-user.target.wants/ws-peerd.service ] ||
 	fail "ws-peerd enabled before it is configured"
+[ -L /etc/systemd/system/timers.target.wants/ws-scan.timer ] || fail "ws-scan.timer not enabled"
+grep -qx 'ExecStart=/usr/bin/ws-scan -q' /lib/systemd/system/ws-scan.service ||
+	fail "the scan's unit does not run /usr/bin/ws-scan"
+grep -qx 'ExecCondition=/usr/bin/ws-conf -q wikis' /lib/systemd/system/ws-scan.service ||
+	fail "the scan's unit does not wait for the configuration"
 man -w ws-peerd >/dev/null 2>&1 || fail "no man page for ws-peerd"
 
 # the example configuration: refused, clearly, by every program
@@ -96,8 +101,9 @@ rmdir /etc/wikisync
 dpkg-query -W -f='${Status}\n' wikisync 2>/dev/null | grep -q 'installed' && fail "still installed"
 for p in /etc/wikisync /var/spool/wikisync /etc/exim4/conf.d/router/150_wikisync \
     /etc/exim4/conf.d/transport/30_wikisync /etc/cron.d/wikisync /usr/sbin/ws-peerd \
-    /lib/systemd/system/ws-peerd.service /usr/share/wikisync /usr/share/doc/wikisync; do
-	[ ! -e "$p" ] || fail "purge left $p"
+    /lib/systemd/system/ws-peerd.service /lib/systemd/system/ws-scan.timer \
+    /etc/systemd/system/timers.target.wants/ws-scan.timer /usr/share/wikisync /usr/share/doc/wikisync; do
+	[ ! -e "$p" ] && [ ! -L "$p" ] || fail "purge left $p"
 done
 for u in wikisync wikisync-recv; do
 	if getent passwd "$u" >/dev/null || getent group "$u" >/dev/null; then

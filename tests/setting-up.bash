@@ -80,12 +80,26 @@ case "$*" in
 	[ ! -s /run/exim4/exim.pid ] || kill "$(cat /run/exim4/exim.pid)" 2>/dev/null || :
 	install -d -o Debian-exim -g Debian-exim /run/exim4
 	exec /usr/sbin/exim4 -bd -q10s ;;
-"enable --now ws-peerd")
+"enable --now ws-peerd ws-scan.timer")
 	unit=/etc/systemd/system/ws-peerd.service
 	user=$(sed -n 's/^User=//p' "$unit")
 	env=$(sed -n 's/^Environment=//p' "$unit")
 	cmd=$(sed -n 's/^ExecStart=//p' "$unit")
 	[ -n "$user" ] && [ -n "$cmd" ] || { echo "systemctl: $unit: no User= or ExecStart=" >&2; exit 1; }
+	# the timer's first run, brought forward: the scan unit's condition
+	# and command, as its User= with its Environment=
+	scan=/etc/systemd/system/ws-scan.service
+	grep -q '^OnUnitActiveSec=' /etc/systemd/system/ws-scan.timer ||
+	    { echo "systemctl: no ws-scan.timer" >&2; exit 1; }
+	senv=$(sed -n 's/^Environment=//p' "$scan")
+	cond=$(sed -n 's/^ExecCondition=//p' "$scan")
+	run=$(sed -n 's/^ExecStart=//p' "$scan")
+	[ "$(sed -n 's/^User=//p' "$scan")" = "$user" ] && [ -n "$cond" ] && [ -n "$run" ] ||
+	    { echo "systemctl: $scan: not the sync user's, or no ExecCondition= or ExecStart=" >&2; exit 1; }
+	# shellcheck disable=SC2086
+	runuser -u "$user" -- env $senv $cond >/dev/null || { echo "systemctl: ws-scan's condition failed" >&2; exit 1; }
+	# shellcheck disable=SC2086
+	runuser -u "$user" -- env $senv $run || { echo "systemctl: ws-scan failed" >&2; exit 1; }
 	# shellcheck disable=SC2086
 	setsid runuser -u "$user" -- env $env $cmd >>/run/ws-peerd.log 2>&1 </dev/null &
 	exit 0 ;;
