@@ -2,8 +2,10 @@
  * syncset.c: which wikis sync a page (sync.h).
  *
  * A page is synced by every group of the wiki it is read on that lists
- * its title, or one of its categories there; the wikis of all of them
- * take part.  ws-push and ws-scan ask here, and nowhere else.
+ * its title, or one of its categories there, and by every group that
+ * lists them and shares a wiki with those (overlapping groups); the
+ * wikis of all of them take part.  ws-push and ws-scan ask here, and
+ * nowhere else.
  *
  * A group whose peerd names another host is that host's: it is only
  * described here, so that a page both hosts' groups match is synced by
@@ -12,6 +14,7 @@
  * other's groups.  The config refuses the overlaps it can show
  * (conf_check_owners); this settles those only a page's categories show.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -48,15 +51,13 @@ listed(char *const *v, size_t n, const char *s)
 	return 0;
 }
 
-/* Does g sync title, as wiki has it in categories cats? */
-int
-group_syncs(const struct group *g, const char *wiki, const char *title,
-    char *const *cats, size_t ncats)
+/* Does g sync title, by name or by one of the categories cats? */
+static int
+group_matches(const struct group *g, const char *title, char *const *cats,
+    size_t ncats)
 {
 	size_t k;
 
-	if (!listed(g->wikis, g->nwikis, wiki))
-		return 0;
 	if (listed(g->pages, g->npages, title))
 		return 1;
 	for (k = 0; k < ncats; k++)
@@ -65,6 +66,38 @@ group_syncs(const struct group *g, const char *wiki, const char *title,
 	return 0;
 }
 
+/* Does g sync title, as wiki has it in categories cats? */
+int
+group_syncs(const struct group *g, const char *wiki, const char *title,
+    char *const *cats, size_t ncats)
+{
+	return listed(g->wikis, g->nwikis, wiki) &&
+	    group_matches(g, title, cats, ncats);
+}
+
+/* Does g list a wiki of set? */
+static int
+group_meets(const struct group *g, const struct syncset *set)
+{
+	size_t k;
+
+	for (k = 0; k < set->n; k++)
+		if (listed(g->wikis, g->nwikis, set->wikis[k]->name))
+			return 1;
+	return 0;
+}
+
+/*
+ * The set of the page title that wiki has in categories cats: the wikis
+ * of every group of ours that syncs it there, and of every group that
+ * syncs it and lists a wiki already in the set, until none is added.
+ * With overlapping groups (docs = a, b; shared = b, c; the page in both
+ * categories) a's edit reaches c too: b, which both groups keep level,
+ * holds it, and only a job that reads c with b can bring c level with
+ * b (a sync edit mails nobody).  So every job of the page has the same
+ * set, and the settings of the first group of it in the config (first).
+ * 0 when another host syncs it (owner) or nobody does.
+ */
 size_t
 syncset_of(const struct conf *c, const char *wiki, const char *title,
     char *const *cats, size_t ncats, struct syncset *set)
@@ -72,34 +105,47 @@ syncset_of(const struct conf *c, const char *wiki, const char *title,
 	const struct group *g;
 	const char *mine = NULL, *theirs = NULL, *o;
 	const struct wiki *w;
+	unsigned char *in;
 	size_t i, j, k;
+	int grew;
 
 	memset(set, 0, sizeof(*set));
-	if (conf_reserved(c, title) != NULL)
+	if (conf_reserved(c, title) != NULL || c->ngroups == 0)
 		return 0;
-	for (i = 0; i < c->ngroups; i++) {
-		g = &c->groups[i];
-		if (!group_syncs(g, wiki, title, cats, ncats))
-			continue;
-		o = group_owner(c, g);
-		if (!group_ours(c, g)) {
-			if (theirs == NULL || strcasecmp(o, theirs) < 0)
-				theirs = o;
-			continue;
+	in = xcalloc(c->ngroups, 1);
+	do {
+		grew = 0;
+		for (i = 0; i < c->ngroups; i++) {
+			g = &c->groups[i];
+			if (in[i] || !group_matches(g, title, cats, ncats) ||
+			    (!listed(g->wikis, g->nwikis, wiki) &&
+			    !group_meets(g, set)))
+				continue;
+			in[i] = 1;
+			o = group_owner(c, g);
+			if (!group_ours(c, g)) {
+				if (theirs == NULL || strcasecmp(o, theirs) < 0)
+					theirs = o;
+				continue;
+			}
+			if (mine == NULL || strcasecmp(o, mine) < 0)
+				mine = o;
+			if (set->first == NULL || g < set->first)
+				set->first = g;
+			for (j = 0; j < g->nwikis && set->n < SYNC_WIKIS; j++) {
+				for (k = 0; k < set->n; k++)
+					if (strcmp(set->wikis[k]->name,
+					    g->wikis[j]) == 0)
+						break;
+				if (k == set->n &&
+				    (w = conf_wiki(c, g->wikis[j])) != NULL) {
+					set->wikis[set->n++] = w;
+					grew = 1;
+				}
+			}
 		}
-		if (mine == NULL || strcasecmp(o, mine) < 0)
-			mine = o;
-		if (set->first == NULL)
-			set->first = g;
-		for (j = 0; j < g->nwikis && set->n < SYNC_WIKIS; j++) {
-			for (k = 0; k < set->n; k++)
-				if (strcmp(set->wikis[k]->name, g->wikis[j]) == 0)
-					break;
-			if (k == set->n &&
-			    (w = conf_wiki(c, g->wikis[j])) != NULL)
-				set->wikis[set->n++] = w;
-		}
-	}
+	} while (grew);
+	free(in);
 	if (theirs != NULL && (mine == NULL || strcasecmp(theirs, mine) < 0)) {
 		memset(set, 0, sizeof(*set));
 		set->owner = theirs;

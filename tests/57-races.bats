@@ -54,9 +54,9 @@ vandalized() {
 	everywhere "$t" $'K\nM\nL\n[[Category:Synced]]'
 }
 
-@test "overlapping groups: alpha's job does not fold in beta's, whose page gamma also syncs" {
+@test "overlapping groups (docs: alpha, beta; shared: beta, gamma): alpha's edit reaches gamma, which beta keeps level with; beta's edit made meanwhile goes with it; gamma's reaches alpha" {
 	t="Overlapping Groups"
-	text=$'one\n[[Category:Docs]]\n[[Category:Shared]]'
+	cats=$'[[Category:Docs]]\n[[Category:Shared]]'
 	peerd_stop
 	# docs: alpha and beta; shared: beta and gamma; the page is in both
 	sed '/^\[group /,$d' "$WIKISYNC_CONF" >"$BATS_TEST_TMPDIR/overlap.conf"
@@ -64,29 +64,37 @@ vandalized() {
 	    >>"$BATS_TEST_TMPDIR/overlap.conf"
 	export WIKISYNC_CONF=$BATS_TEST_TMPDIR/overlap.conf
 	watch beta "$t"
-	edit beta "$t" "$text" >/dev/null
+	edit beta "$t" "one"$'\n'"$cats" >/dev/null
 	wait_for 3 has_job beta "$t"
 	job=$(jobof beta "$t")
 	push_verify "$job"
 	ws-queue done "$job"
-	has_text alpha "$t" "$text"
-	has_text gamma "$t" "$text"
-	edit beta "$t" $'one\nfrom beta\n[[Category:Docs]]\n[[Category:Shared]]' >/dev/null
-	wait_for 3 has_job beta "$t"
-	edit alpha "$t" $'from alpha\none\n[[Category:Docs]]\n[[Category:Shared]]' >/dev/null
+	everywhere "$t" "one"$'\n'"$cats"
+	# alpha alone: a sync edit on beta mails nobody, so alpha's job is
+	# the only one that can bring gamma level with beta
+	edit alpha "$t" $'from alpha\none\n'"$cats" >/dev/null
 	wait_for 3 has_job alpha "$t"
-	# alpha's job syncs alpha and beta only: beta's job must stay
 	job=$(jobof alpha "$t")
 	push_verify "$job"
 	ws-queue done "$job"
-	has_job beta "$t"
-	job=$(jobof beta "$t")
+	[ "$(ws-queue ls -a | wc -l)" -eq 0 ]
+	everywhere "$t" $'from alpha\none\n'"$cats"
+	# beta, then alpha: alpha's job reads beta's edit too, and every wiki
+	# its job's set reaches holds both
+	edit beta "$t" $'from alpha\none\nfrom beta\n'"$cats" >/dev/null
+	wait_for 3 has_job beta "$t"
+	edit alpha "$t" $'from alpha\nagain from alpha\none\n'"$cats" >/dev/null
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
 	push_verify "$job"
 	ws-queue done "$job"
-	want=$'from alpha\none\nfrom beta\n[[Category:Docs]]\n[[Category:Shared]]'
-	for w in alpha beta gamma; do
-		has_text "$w" "$t" "$want"
-	done
+	everywhere "$t" $'from alpha\nagain from alpha\none\nfrom beta\n'"$cats"
+	drained "$t"
+	# gamma, in no group with alpha, reaches it through beta's groups
+	edit gamma "$t" $'from alpha\nagain from alpha\none\nfrom beta\nfrom gamma\n'"$cats" >/dev/null
+	wait_for 10 has_text alpha "$t" $'from alpha\nagain from alpha\none\nfrom beta\nfrom gamma\n'"$cats"
+	drained "$t"
+	everywhere "$t" $'from alpha\nagain from alpha\none\nfrom beta\nfrom gamma\n'"$cats"
 }
 
 @test "the loop killed between a new page's push and its verify, then each wiki edits another line: merged, no conflict box" {
