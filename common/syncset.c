@@ -89,13 +89,17 @@ group_meets(const struct group *g, const struct syncset *set)
 
 /*
  * The set of the page title that wiki has in categories cats: the wikis
- * of every group of ours that syncs it there, and of every group that
- * syncs it and lists a wiki already in the set, until none is added.
+ * of every group of ours that syncs it there, and of every group of ours
+ * that syncs it and lists a wiki already in the set, until none is added.
  * With overlapping groups (docs = a, b; shared = b, c; the page in both
  * categories) a's edit reaches c too: b, which both groups keep level,
  * holds it, and only a job that reads c with b can bring c level with
  * b (a sync edit mails nobody).  So every job of the page has the same
  * set, and the settings of the first group of it in the config (first).
+ * Another host's group that syncs the page on wiki itself makes the
+ * owner rule decide, as before the closure; one that only the closure
+ * meets does not, or the edits of a wiki that host does not sync would
+ * be left by both hosts.
  * 0 when another host syncs it (owner) or nobody does.
  */
 size_t
@@ -117,9 +121,12 @@ syncset_of(const struct conf *c, const char *wiki, const char *title,
 		grew = 0;
 		for (i = 0; i < c->ngroups; i++) {
 			g = &c->groups[i];
-			if (in[i] || !group_matches(g, title, cats, ncats) ||
-			    (!listed(g->wikis, g->nwikis, wiki) &&
-			    !group_meets(g, set)))
+			if (in[i] || !group_matches(g, title, cats, ncats))
+				continue;
+			/* another host's group counts only where it lists
+			 * wiki: the closure is over this host's own groups */
+			if (!listed(g->wikis, g->nwikis, wiki) &&
+			    (!group_ours(c, g) || !group_meets(g, set)))
 				continue;
 			in[i] = 1;
 			o = group_owner(c, g);

@@ -97,6 +97,31 @@ vandalized() {
 	everywhere "$t" $'from alpha\nagain from alpha\none\nfrom beta\nfrom gamma\n'"$cats"
 }
 
+@test "overlapping groups, the other one another host's (whose address sorts first): alpha's edit still reaches beta, the wiki of ours that host shares" {
+	t="Overlapping Hosts"
+	cats=$'[[Category:Docs]]\n[[Category:Shared]]'
+	peerd_stop
+	# docs: alpha and beta, ours; shared: beta and gamma, another host's,
+	# which owns a page both match on beta
+	{
+		echo "peerd = $WS_SYNC_ADDR"
+		sed '/^\[group /,$d' "$WIKISYNC_CONF"
+		printf '[group docs]\nwikis = alpha, beta\ncategories = Docs\n\n'
+		printf '[group shared]\nwikis = beta, gamma\ncategories = Shared\npeerd = aaa@elsewhere.test\n'
+	} >"$BATS_TEST_TMPDIR/hosts.conf"
+	export WIKISYNC_CONF=$BATS_TEST_TMPDIR/hosts.conf
+	run -0 ws-conf
+	watch alpha "$t"
+	edit alpha "$t" "one"$'\n'"$cats" >/dev/null
+	wait_for 3 has_job alpha "$t"
+	job=$(jobof alpha "$t")
+	push_verify "$job"
+	ws-queue done "$job"
+	has_text beta "$t" "one"$'\n'"$cats"
+	# gamma is the other host's to sync, from beta
+	[ -z "$(bed_text gamma "$t")" ]
+}
+
 @test "the loop killed between a new page's push and its verify, then each wiki edits another line: merged, no conflict box" {
 	t="Killed Before Verify"
 	peerd_stop
