@@ -109,3 +109,20 @@ EOF
 	assert_status 64
 	[ "$output" = "tests/run: WS_FILE_LIMIT=x: not a number of seconds" ]
 }
+
+@test "WS_OMIT leaves the named files out of the whole suite and says so; without it every file runs, the slow ones first" {
+	run -0 "$TOP/tests/run" -l
+	[ "${#lines[@]}" -eq "$(ls "$TOP"/tests/*.bats | wc -l)" ]
+	[ "${lines[0]}" = tests/58-explore-a.bats ]
+	[[ "$output" == *tests/58-explore-b.bats* ]]
+	WS_OMIT="58-explore-b 01-conf" run -0 "$TOP/tests/run" -l
+	[ "${lines[0]}" = "# left out (WS_OMIT): 58-explore-b 01-conf" ]
+	# that line, and every file but the two
+	[ "${#lines[@]}" -eq $(($(ls "$TOP"/tests/*.bats | wc -l) - 1)) ]
+	[[ "$output" != *tests/58-explore-b.bats* ]]
+	[[ "$output" != *tests/01-conf.bats* ]]
+	[[ "$output" == *tests/58-explore-a.bats* ]]
+	# .ci/run's halves leave out one half of the sample each, not the same
+	grep -q 'WS_OMIT=58-explore-b make check SANITIZE=1' "$TOP/.ci/run"
+	grep -q 'WS_OMIT=58-explore-a make check J=' "$TOP/.ci/run"
+}
