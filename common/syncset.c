@@ -2,10 +2,10 @@
  * syncset.c: which wikis sync a page (sync.h).
  *
  * A page is synced by every group of the wiki it is read on that lists
- * its title, or one of its categories there, and by every group that
- * lists them and shares a wiki with those (overlapping groups); the
- * wikis of all of them take part.  ws-push and ws-scan ask here, and
- * nowhere else.
+ * its title, or one of its categories there, and by every group of this
+ * host's that lists them and shares a wiki with those (overlapping
+ * groups); the wikis of all of them take part.  ws-push and ws-scan ask
+ * here, and nowhere else.
  *
  * A group whose peerd names another host is that host's: it is only
  * described here, so that a page both hosts' groups match is synced by
