@@ -114,7 +114,7 @@ outmsg_read(char *buf, size_t size, size_t n, void *arg)
 /*
  * Mail msg from `from` to `to` through the SMTP server at url
  * (report-smtp): what a sandboxed service can do where sendmail cannot
- * (wikisync(7), SECURITY CONSIDERATIONS).  0 when the server took it,
+ * (ws-login(1)).  0 when the server took it,
  * else -1 with why.
  */
 static int
